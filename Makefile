@@ -1,0 +1,28 @@
+# cellex: the two commands are `make demo` (run) and `make test` (test).
+# Everything else is a building block of those two.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MICROPYTHON ?= $(abspath $(BIN)/micropython)
+export MICROPYTHON
+
+.PHONY: venv test test-host lint clean
+
+# The virtual environment is rebuilt whenever requirements.txt changes.
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check firmware tools host_tests boards
+
+clean:
+	rm -rf build .pytest_cache
+
+-include mk/*.mk
