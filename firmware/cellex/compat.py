@@ -1,0 +1,99 @@
+# cellex.compat: the one place where MicroPython and CPython differ.
+# MIT licence.
+#
+# Everything else in the package imports time, heap-lock and byte-copy helpers
+# from here, so the rest of the code base has no interpreter checks.
+import sys
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+if MICROPYTHON:
+    import micropython
+    import time
+
+    const = micropython.const
+    ticks_ms = time.ticks_ms
+    ticks_us = time.ticks_us
+    ticks_add = time.ticks_add
+    ticks_diff = time.ticks_diff
+    heap_lock = micropython.heap_lock
+    heap_unlock = micropython.heap_unlock
+
+    @micropython.viper
+    def _copy_str(dst: ptr8, off: int, src: ptr8, cap: int) -> int:  # noqa: F821
+        # A MicroPython str is NUL-terminated in memory, so its UTF-8 bytes
+        # can be copied without knowing their count (len() counts chars).
+        i = 0
+        while i < cap:
+            b = src[i]
+            if b == 0:
+                break
+            dst[off + i] = b
+            i += 1
+        if i == cap and src[i] != 0:
+            return -1 - i
+        return i
+
+    @micropython.viper
+    def _copy_bytes(dst: ptr8, off: int, src: ptr8, n: int):  # noqa: F821
+        i = 0
+        while i < n:
+            dst[off + i] = src[i]
+            i += 1
+
+else:
+    import time
+
+    def const(x):
+        return x
+
+    # ticks wrap like MicroPython's on a 32-bit port (TICKS_PERIOD = 2**30),
+    # so wrap-around bugs show up on the host too.
+    _PERIOD = 1 << 30
+    _HALF = _PERIOD >> 1
+    _T0 = time.monotonic_ns()
+
+    def ticks_ms():
+        return ((time.monotonic_ns() - _T0) // 1000000) & (_PERIOD - 1)
+
+    def ticks_us():
+        return ((time.monotonic_ns() - _T0) // 1000) & (_PERIOD - 1)
+
+    def ticks_add(t, delta):
+        return (t + delta) & (_PERIOD - 1)
+
+    def ticks_diff(a, b):
+        return ((a - b + _HALF) & (_PERIOD - 1)) - _HALF
+
+    def heap_lock():
+        return 0
+
+    def heap_unlock():
+        return 0
+
+    def _copy_str(dst, off, src, cap):
+        data = src.encode()
+        n = len(data)
+        if n > cap:
+            dst[off:off + cap] = data[:cap]
+            return -1 - cap
+        dst[off:off + n] = data
+        return n
+
+    def _copy_bytes(dst, off, src, n):
+        dst[off:off + n] = src[:n]
+
+
+def copy_str(dst, off, src, cap):
+    """Copy the UTF-8 bytes of str `src` into `dst[off:]`, at most `cap` bytes.
+
+    Returns the count copied, or ``-1 - count`` when `src` was longer than
+    `cap` (truncated). Allocates nothing on MicroPython. A str with an
+    embedded NUL is cut at the NUL there.
+    """
+    return _copy_str(dst, off, src, cap)
+
+
+def copy_bytes(dst, off, src, n):
+    """Copy `n` bytes of buffer `src` into `dst[off:]` without allocating."""
+    _copy_bytes(dst, off, src, n)
