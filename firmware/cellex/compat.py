@@ -31,6 +31,9 @@ if MICROPYTHON:
             dst[off + i] = b
             i += 1
         if i == cap and src[i] != 0:
+            # Truncated: do not leave half of a UTF-8 sequence behind.
+            while i > 0 and (src[i] & 0xC0) == 0x80:
+                i -= 1
             return -1 - i
         return i
 
@@ -75,6 +78,8 @@ else:
         data = src.encode()
         n = len(data)
         if n > cap:
+            while cap > 0 and (data[cap] & 0xC0) == 0x80:
+                cap -= 1
             dst[off:off + cap] = data[:cap]
             return -1 - cap
         dst[off:off + n] = data
@@ -88,8 +93,8 @@ def copy_str(dst, off, src, cap):
     """Copy the UTF-8 bytes of str `src` into `dst[off:]`, at most `cap` bytes.
 
     Returns the count copied, or ``-1 - count`` when `src` was longer than
-    `cap` (truncated). Allocates nothing on MicroPython. A str with an
-    embedded NUL is cut at the NUL there.
+    `cap` (truncated; never inside a UTF-8 sequence). Allocates nothing on
+    MicroPython. A str with an embedded NUL is cut at the NUL there.
     """
     return _copy_str(dst, off, src, cap)
 

@@ -1,0 +1,162 @@
+# cellex.snapshot: FailureSnapshot, TelemetryTag and the preallocated pool of snapshot slots.
+# MIT licence.
+#
+# A failure that reaches the root is copied into a free slot of the pool, the
+# slot is handed to the telemetry back-end, then returned. Nothing here
+# allocates after the pool is built: strings are held by reference, the
+# description is copied into the slot's own bytearray.
+from cellex.compat import const, copy_str
+
+MAX_FAILURE_SNAPSHOT_TAGS = const(4)
+DESCRIPTION_CAPACITY = const(48)
+
+
+class TelemetryTag:
+    """A key/value pair held by reference (no copies of the strings)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key="", value=""):
+        self.key = key
+        self.value = value
+
+
+class FailureSnapshot:
+    """A read-only record of one failure, as the root hands it to telemetry.
+
+    Fields, in the order the wire format carries them:
+      sequence      per-system failure number (counts every failure at the root,
+                    so a gap means snapshots were dropped)
+      timestamp_ms  time.ticks_ms() when the failure was captured
+      actor_id      the failing actor's id (int)
+      path          the failing actor's path segments from the root, a tuple of str
+      error_type    the exception's class name
+      reason        the exception's message (first argument when it is a str, else "")
+      description   eager copy of `reason` in the slot's own buffer, at most
+                    DESCRIPTION_CAPACITY UTF-8 bytes; `description_truncated` tells
+                    when bytes were cut; read it with description_bytes()
+      component, endpoint, transport
+                    the actor's metadata ("" when unset), then
+      tags          up to MAX_FAILURE_SNAPSHOT_TAGS free tags: the actor's spawn tags
+                    first, then the failure's own (exception attribute
+                    `telemetry_tags`); `tag_count` of them are valid, `tags_dropped`
+                    counts those that did not fit
+      stage         escalation stage: the number of supervisor hops the failure
+                    climbed before reaching the root
+    Back-ends must not keep a snapshot past on_failure(): its slot is reused.
+    """
+
+    def __init__(self):
+        self.sequence = 0
+        self.timestamp_ms = 0
+        self.actor_id = 0
+        self.path = ()
+        self.error_type = ""
+        self.reason = ""
+        self._description = bytearray(DESCRIPTION_CAPACITY)
+        self._description_view = memoryview(self._description)
+        self.description_len = 0
+        self.description_truncated = False
+        self.component = ""
+        self.endpoint = ""
+        self.transport = ""
+        self.stage = 0
+        self._tags = [TelemetryTag() for _ in range(MAX_FAILURE_SNAPSHOT_TAGS)]
+        self.tag_count = 0
+        self.tags_dropped = 0
+
+    def description_bytes(self):
+        """The description's bytes: a memoryview slice (allocates; not for hot paths)."""
+        return self._description_view[: self.description_len]
+
+    @property
+    def description(self):
+        """The description as a str (allocates; for hosts and tests)."""
+        return str(bytes(self.description_bytes()), "utf-8")
+
+    def tag(self, i):
+        """The i-th valid TelemetryTag (0 <= i < tag_count), a reused object."""
+        if i >= self.tag_count:
+            raise IndexError("tag index out of range")
+        return self._tags[i]
+
+    def tags(self):
+        """The valid tags as a list of (key, value) tuples (allocates; for hosts and tests)."""
+        return [(t.key, t.value) for t in self._tags[: self.tag_count]]
+
+    def add_tag(self, key, value):
+        """Append a tag; when all slots are taken it is counted in tags_dropped."""
+        n = self.tag_count
+        if n == MAX_FAILURE_SNAPSHOT_TAGS:
+            self.tags_dropped += 1
+            return
+        t = self._tags[n]
+        t.key = key
+        t.value = value
+        self.tag_count = n + 1
+
+    def set_description(self, text):
+        """Copy `text` (a str) into the slot's buffer, truncating at DESCRIPTION_CAPACITY."""
+        n = copy_str(self._description, 0, text, DESCRIPTION_CAPACITY)
+        if n < 0:
+            self.description_len = -1 - n
+            self.description_truncated = True
+        else:
+            self.description_len = n
+            self.description_truncated = False
+
+    def clear(self):
+        """Forget the previous failure (keeps the buffers)."""
+        self.path = ()
+        self.error_type = ""
+        self.reason = ""
+        self.description_len = 0
+        self.description_truncated = False
+        self.component = ""
+        self.endpoint = ""
+        self.transport = ""
+        self.stage = 0
+        for t in self._tags:
+            t.key = ""
+            t.value = ""
+        self.tag_count = 0
+        self.tags_dropped = 0
+
+
+class SnapshotPool:
+    """A fixed set of FailureSnapshot slots created up front.
+
+    acquire() returns a free slot or None when all are in use (the caller
+    counts the drop); release() gives it back. Neither allocates.
+    """
+
+    def __init__(self, slots):
+        if slots < 1:
+            raise ValueError("snapshot pool needs at least 1 slot, got %d" % slots)
+        self._slots = [FailureSnapshot() for _ in range(slots)]
+        self._busy = bytearray(slots)
+        self.capacity = slots
+
+    def acquire(self):
+        busy = self._busy
+        for i in range(self.capacity):
+            if not busy[i]:
+                busy[i] = 1
+                s = self._slots[i]
+                s.clear()
+                return s
+        return None
+
+    def release(self, snapshot):
+        slots = self._slots
+        for i in range(self.capacity):
+            if slots[i] is snapshot:
+                self._busy[i] = 0
+                return
+
+    def in_use(self):
+        """How many slots are taken now."""
+        n = 0
+        for b in self._busy:
+            n += b
+        return n
