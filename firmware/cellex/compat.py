@@ -8,8 +8,9 @@ import sys
 MICROPYTHON = sys.implementation.name == "micropython"
 
 if MICROPYTHON:
-    import micropython
     import time
+
+    import micropython
 
     const = micropython.const
     ticks_ms = time.ticks_ms

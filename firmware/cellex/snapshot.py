@@ -5,7 +5,7 @@
 # slot is handed to the telemetry back-end, then returned. Nothing here
 # allocates after the pool is built: strings are held by reference, the
 # description is copied into the slot's own bytearray.
-from cellex.compat import const, copy_str
+from cellex.compat import const, copy_bytes, copy_str
 
 MAX_FAILURE_SNAPSHOT_TAGS = const(4)
 DESCRIPTION_CAPACITY = const(48)
@@ -104,6 +104,52 @@ class FailureSnapshot:
         else:
             self.description_len = n
             self.description_truncated = False
+
+    def capture(self, info):
+        """Fill this slot from a root FailureInfo (see root_escalation_sink)."""
+        actor = info.actor
+        error = info.error
+        self.sequence = info.sequence
+        self.timestamp_ms = info.timestamp_ms
+        self.actor_id = actor.id
+        self.path = actor.path.segments
+        self.error_type = type(error).__name__
+        args = error.args
+        reason = args[0] if len(args) and isinstance(args[0], str) else ""
+        self.reason = reason
+        self.set_description(reason)
+        self.component = actor.component
+        self.endpoint = actor.endpoint
+        self.transport = actor.transport
+        self.stage = info.stage
+        for key, value in actor.tags:
+            self.add_tag(key, value)
+        extra = getattr(error, "telemetry_tags", None)
+        if extra is not None:
+            for key, value in extra:
+                self.add_tag(key, value)
+
+    def copy_from(self, other):
+        """Make this slot a copy of `other` (the description bytes are copied)."""
+        self.sequence = other.sequence
+        self.timestamp_ms = other.timestamp_ms
+        self.actor_id = other.actor_id
+        self.path = other.path
+        self.error_type = other.error_type
+        self.reason = other.reason
+        n = other.description_len
+        copy_bytes(self._description, 0, other._description, n)
+        self.description_len = n
+        self.description_truncated = other.description_truncated
+        self.component = other.component
+        self.endpoint = other.endpoint
+        self.transport = other.transport
+        self.stage = other.stage
+        self.tag_count = 0
+        for i in range(other.tag_count):
+            t = other._tags[i]
+            self.add_tag(t.key, t.value)
+        self.tags_dropped = other.tags_dropped
 
     def clear(self):
         """Forget the previous failure (keeps the buffers)."""

@@ -44,7 +44,7 @@ def assert_no_alloc(fn):
             result = fn()
         except MemoryError:
             micropython.heap_unlock()
-            raise AssertionError("allocated on the heap while it was locked: " + repr(fn))
+            raise AssertionError("allocated on the heap while it was locked: " + repr(fn)) from None
         micropython.heap_unlock()
         return result
     fn()

@@ -1,0 +1,105 @@
+# cellex.actor_ref: ActorRef, the handle to an actor; it owns the actor's fixed-capacity mailbox.
+# MIT licence.
+#
+# The mailbox is a ring over a list made at spawn: posting and taking a
+# message only moves two ints and stores a reference, so tell() allocates
+# nothing. The scheduler reads the ring fields directly (one hop less on the
+# dispatch path); nothing else should.
+from cellex.compat import const
+
+# Actor states (ActorRef.state)
+RUNNING = const(0)
+PAUSED = const(1)  # waiting out a restart backoff; keeps its mail
+STOPPED = const(2)
+
+
+class ActorRef:
+    """A handle to a spawned actor: post messages with tell().
+
+    Read-only attributes: `id` (int, unique in the system), `path`
+    (ActorPath), `name`, `parent` (ActorRef or None for top-level actors),
+    `actor`, `state` (RUNNING / PAUSED / STOPPED), `capacity`, and counters:
+    `delivered`, `dead_letters`, `failures`, `restarts`, `high_water` (the
+    most messages ever waiting at once; capacity - high_water is the margin
+    never used, QP's low-water mark of free slots).
+    """
+
+    def __init__(self, system, actor, actor_id, path, parent, capacity, meta, tags, history, directive):
+        self.id = actor_id
+        self.path = path
+        self.name = path.segments[-1]
+        self.parent = parent
+        self.actor = actor
+        self.state = RUNNING
+        self.capacity = capacity
+        # mailbox ring
+        self._mail = [None] * capacity
+        self._head = 0
+        self._count = 0
+        self._queued = False
+        self._enqueue = system.scheduler.enqueue  # bound once: binding allocates
+        self._counters = system.counters
+        # counters
+        self.delivered = 0
+        self.dead_letters = 0
+        self.failures = 0
+        self.restarts = 0
+        self.high_water = 0
+        # supervision: how this actor supervises its children, and its own
+        # restart record as a child of its parent
+        self.strategy = None
+        self.directive = directive
+        self._history = history
+        self._resume_at = 0
+        # telemetry metadata, held by reference
+        self.component, self.endpoint, self.transport = meta
+        self.tags = tags
+
+    def tell(self, msg):
+        """Post `msg`; True when queued, False when it became a dead letter.
+
+        False (and counted in dead_letters) when the mailbox is full or the
+        actor is stopped. Never blocks, never raises, never allocates.
+        Safe from a micropython.schedule() callback (soft interrupt). Not safe
+        from a hard interrupt handler, which can preempt the scheduler in the
+        middle of a mailbox update: schedule a bound method stored once
+        (`self._tell = ref.tell`) with micropython.schedule() instead.
+        """
+        n = self._count
+        cap = self.capacity
+        if n == cap or self.state == STOPPED:
+            self.dead_letters += 1
+            self._counters.dead_letters += 1
+            return False
+        i = self._head + n
+        if i >= cap:
+            i -= cap
+        self._mail[i] = msg
+        n += 1
+        self._count = n
+        if n > self.high_water:
+            self.high_water = n
+        if not self._queued and self.state == RUNNING:
+            self._queued = True
+            self._enqueue(self)
+        return True
+
+    @property
+    def pending(self):
+        """Messages waiting in the mailbox."""
+        return self._count
+
+    def _drain(self):
+        # Stopping: waiting mail becomes dead letters.
+        n = self._count
+        if n:
+            mail = self._mail
+            for i in range(self.capacity):
+                mail[i] = None
+            self.dead_letters += n
+            self._counters.dead_letters += n
+        self._head = 0
+        self._count = 0
+
+    def __repr__(self):
+        return "<ActorRef " + str(self.path) + ">"

@@ -1,0 +1,112 @@
+# cellex.config: ActorSystemConfig, capacities and the injection points, set before start.
+# MIT licence.
+from cellex.compat import ticks_ms as _ticks_ms
+from cellex.root_escalation_sink import ROOT_RESET, ROOT_STOP
+from cellex.supervision import SupervisorStrategy
+
+
+class ActorSystemConfig:
+    """Capacities and hooks of an ActorSystem. The with_*() methods return self.
+
+    max_actors        actors the system can hold (the ready queue's size)
+    mailbox_capacity  default mailbox slots per actor (spawn may override)
+    snapshot_slots    preallocated FailureSnapshot slots for the root
+    guardian_strategy how top-level actors are supervised (default: OTP's
+                      RESTART, one-for-one, 1 restart in 5 s, then the root)
+    """
+
+    def __init__(self, max_actors=16, mailbox_capacity=8, snapshot_slots=2, guardian_strategy=None):
+        if max_actors < 1:
+            raise ValueError("max_actors must be >= 1, got %d" % max_actors)
+        if mailbox_capacity < 1:
+            raise ValueError("mailbox_capacity must be >= 1, got %d" % mailbox_capacity)
+        if snapshot_slots < 1:
+            raise ValueError("snapshot_slots must be >= 1, got %d" % snapshot_slots)
+        self.max_actors = max_actors
+        self.mailbox_capacity = mailbox_capacity
+        self.snapshot_slots = snapshot_slots
+        self.guardian_strategy = None
+        self.with_guardian_strategy(guardian_strategy or SupervisorStrategy())
+        self.telemetry = None
+        self.telemetry_builder = None
+        self.observation = None
+        self.event_handler = None
+        self.event_listener = None
+        self.escalation_handler = None
+        self.extensions = {}
+        self.ticks_ms = _ticks_ms
+        self.root_policy = ROOT_STOP
+        self.reset = None
+
+    def with_guardian_strategy(self, strategy):
+        """Supervise top-level actors with `strategy` (a SupervisorStrategy)."""
+        if not isinstance(strategy, SupervisorStrategy):
+            raise ValueError("guardian strategy must be a SupervisorStrategy, got %r" % (strategy,))
+        self.guardian_strategy = strategy
+        return self
+
+    def with_failure_telemetry(self, telemetry):
+        """Use this back-end (an object with on_failure(snapshot))."""
+        if not callable(getattr(telemetry, "on_failure", None)):
+            raise ValueError("failure telemetry needs an on_failure(snapshot) method: %r" % (telemetry,))
+        self.telemetry = telemetry
+        return self
+
+    def with_failure_telemetry_builder(self, builder):
+        """Build the back-end at start: builder(TelemetryContext) -> back-end (called once)."""
+        if not callable(builder):
+            raise ValueError("telemetry builder must be callable: %r" % (builder,))
+        self.telemetry_builder = builder
+        return self
+
+    def with_failure_observation_config(self, observation):
+        """Observe telemetry calls (FailureTelemetryObservationConfig)."""
+        self.observation = observation
+        return self
+
+    def with_event_handler(self, handler):
+        """handler(FailureInfo): generic notification of each failure at the root."""
+        self.event_handler = handler
+        return self
+
+    def with_event_listener(self, listener):
+        """listener(FailureInfo): secondary processing of each failure at the root."""
+        self.event_listener = listener
+        return self
+
+    def with_escalation_handler(self, handler):
+        """handler(actor_ref, error, stage) -> bool, between the guardian and the root.
+
+        Returning True absorbs the failure (the root does not see it).
+        """
+        self.escalation_handler = handler
+        return self
+
+    def with_extension(self, name, obj):
+        """Register an object the telemetry builder can find in ctx.extensions[name]."""
+        self.extensions[name] = obj
+        return self
+
+    def with_clock(self, ticks_ms):
+        """Use this ticks_ms() function as the runtime's clock (tests, simulations)."""
+        self.ticks_ms = ticks_ms
+        return self
+
+    def with_root_policy(self, policy, reset=None):
+        """After telemetry, ROOT_STOP the failing subtree (default) or ROOT_RESET.
+
+        ROOT_RESET flushes telemetry, then calls reset(): machine.reset on a
+        board when `reset` is None.
+        """
+        if policy not in (ROOT_STOP, ROOT_RESET):
+            raise ValueError("bad root policy %r: use ROOT_STOP or ROOT_RESET" % (policy,))
+        if policy == ROOT_RESET and reset is None:
+            try:
+                import machine
+
+                reset = machine.reset
+            except (ImportError, AttributeError):
+                raise ValueError("ROOT_RESET needs a reset function here (no machine.reset)") from None
+        self.root_policy = policy
+        self.reset = reset
+        return self

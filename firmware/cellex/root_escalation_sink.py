@@ -1,0 +1,164 @@
+# cellex.root_escalation_sink: RootEscalationSink, where every escalation ends.
+# MIT licence.
+#
+# For each failure reaching the root, in this order: the event handler
+# (generic notification), the event listener (secondary processing), then
+# failure telemetry exactly once: the failure is copied into a free slot of
+# the snapshot pool and handed to the back-end, observed by the metrics sink
+# when configured. Then the root policy: stop the failing subtree, or flush
+# telemetry and reset the board. Every step that can raise is caught and
+# counted; none of it allocates.
+from cellex.compat import const, ticks_diff, ticks_us
+from cellex.metrics import TELEMETRY_INVOKED
+from cellex.snapshot import SnapshotPool
+from cellex.telemetry import FailureTelemetryObservationConfig, default_failure_telemetry
+
+# Root policies
+ROOT_STOP = 0  # stop the top-level actor the failure escalated from, and its subtree
+ROOT_RESET = 1  # flush telemetry, then call the reset function (machine.reset on a board)
+
+# How many failures can be in the root at once (a failure raised while the
+# root handles another, e.g. from a handler that dispatches messages).
+_MAX_NESTING = const(3)
+_SEQUENCE_MASK = const(0x3FFFFFFF)  # stays a small int on 32-bit boards
+
+
+class FailureInfo:
+    """A failure as the root sees it; valid only during the call that receives it.
+
+    actor    the ActorRef that raised
+    subject  the top-level ActorRef the failure escalated from (the subtree
+             the root stops)
+    error    the exception
+    stage    escalation stage: supervisor hops climbed
+    sequence the root's failure number (same as the snapshot's)
+    timestamp_ms
+    """
+
+    def __init__(self):
+        self.actor = None
+        self.subject = None
+        self.error = None
+        self.stage = 0
+        self.sequence = 0
+        self.timestamp_ms = 0
+
+
+class RootEscalationSink:
+    """The end of every escalation: handler, listener, telemetry, root policy."""
+
+    def __init__(self, system, config):
+        self._system = system
+        self._counters = system.counters
+        self._ticks_ms = config.ticks_ms
+        self.event_handler = config.event_handler
+        self.event_listener = config.event_listener
+        self.observation = config.observation or FailureTelemetryObservationConfig()
+        self.telemetry = config.telemetry or default_failure_telemetry()
+        self.policy = config.root_policy
+        self._reset = config.reset
+        self.builder_error = None
+        self.sequence = 0
+        self._infos = [FailureInfo() for _ in range(_MAX_NESTING)]
+        self._depth = 0
+        self.pool = None
+
+    def start(self, slots):
+        """Create the snapshot pool (called by ActorSystem.start)."""
+        self.pool = SnapshotPool(slots)
+
+    def apply_builder(self, ctx, builder):
+        """Install the back-end builder(ctx) returns; on error keep the current one.
+
+        A builder that raises, or returns something without on_failure, is
+        counted in builder_errors and kept in `builder_error`; the system
+        starts anyway.
+        """
+        try:
+            telemetry = builder(ctx)
+            if not callable(getattr(telemetry, "on_failure", None)):
+                raise TypeError("telemetry builder returned %r, which has no on_failure()" % (telemetry,))
+        except Exception as e:  # noqa: BLE001 - a bad builder must not stop the system
+            self._counters.builder_errors += 1
+            self.builder_error = e
+            return
+        self.telemetry = telemetry
+
+    def on_failure(self, actor, subject, error, stage):
+        """Take one failure that escalated past every supervisor."""
+        counters = self._counters
+        counters.root_failures += 1
+        seq = self.sequence
+        self.sequence = (seq + 1) & _SEQUENCE_MASK
+        depth = self._depth
+        if depth == _MAX_NESTING:
+            counters.nested_dropped += 1
+        else:
+            self._depth = depth + 1
+            try:
+                info = self._infos[depth]
+                info.actor = actor
+                info.subject = subject
+                info.error = error
+                info.stage = stage
+                info.sequence = seq
+                info.timestamp_ms = self._ticks_ms()
+                self._notify(info)
+                self._capture(info)
+                info.actor = info.subject = info.error = None
+            finally:
+                self._depth = depth
+        if self.policy == ROOT_RESET:
+            self.flush()
+            self._reset()
+        else:
+            self._system._stop(subject)
+
+    def flush(self):
+        """Flush the back-end (never raises; errors are counted)."""
+        try:
+            self.telemetry.flush()
+        except Exception:  # noqa: BLE001
+            self._counters.telemetry_errors += 1
+
+    def _notify(self, info):
+        counters = self._counters
+        handler = self.event_handler
+        if handler is not None:
+            try:
+                handler(info)
+            except Exception:  # noqa: BLE001 - a raising handler must not stop supervision
+                counters.handler_errors += 1
+        listener = self.event_listener
+        if listener is not None:
+            try:
+                listener(info)
+            except Exception:  # noqa: BLE001
+                counters.listener_errors += 1
+
+    def _capture(self, info):
+        pool = self.pool
+        snapshot = pool.acquire() if pool is not None else None
+        if snapshot is None:
+            self._counters.snapshots_dropped += 1
+            return
+        try:
+            snapshot.capture(info)
+            self._dispatch(snapshot)
+        finally:
+            pool.release(snapshot)
+
+    def _dispatch(self, snapshot):
+        # The seed's FailureTelemetryShared.with_ref_observed.
+        counters = self._counters
+        counters.telemetry_calls += 1
+        obs = self.observation
+        metrics = obs.metrics
+        timed = metrics is not None and obs.capture_timing
+        t0 = ticks_us() if timed else 0
+        try:
+            self.telemetry.on_failure(snapshot)
+        except Exception:  # noqa: BLE001 - back-ends never raise into the runtime
+            counters.telemetry_errors += 1
+        if metrics is not None:
+            metrics.record(TELEMETRY_INVOKED, ticks_diff(ticks_us(), t0) if timed else -1)

@@ -1,0 +1,97 @@
+# cellex.scheduler: ReadyQueueScheduler, run-to-completion dispatch of actors that have mail.
+# MIT licence.
+#
+# The ready queue is a ring of ActorRefs made once (capacity = max actors);
+# an actor is in it at most once (ActorRef._queued), so it cannot overflow.
+# Each turn takes ONE message from the actor at the head and, if the actor
+# still has mail, puts it at the back: round-robin between ready actors.
+# The dispatch loop allocates nothing.
+from cellex.actor_ref import RUNNING
+
+
+class ReadyQueueScheduler:
+    """Dispatches messages, one per turn, to actors in ready-queue order.
+
+    on_failure(ref, error) is called when receive() raises; wake() is called
+    before each turn while `paused` is non-zero (actors waiting out a restart
+    backoff), to resume those whose delay has passed.
+    """
+
+    def __init__(self, capacity, counters, on_failure, wake):
+        self._queue = [None] * capacity
+        self._capacity = capacity
+        self._head = 0
+        self._count = 0
+        self._counters = counters
+        self._on_failure = on_failure
+        self._wake = wake
+        self.paused = 0
+
+    def enqueue(self, ref):
+        """Put a ready actor at the back of the queue (the caller set ref._queued)."""
+        n = self._count
+        i = self._head + n
+        if i >= self._capacity:
+            i -= self._capacity
+        self._queue[i] = ref
+        self._count = n + 1
+
+    @property
+    def ready(self):
+        """How many actors are waiting for a turn."""
+        return self._count
+
+    def run(self, budget=-1):
+        """Dispatch up to `budget` messages (all there are when budget < 0).
+
+        Returns how many were dispatched. Stops early when no actor is ready
+        (actors paused by a backoff are not ready until their delay passes).
+        """
+        queue = self._queue
+        cap = self._capacity
+        done = 0
+        while done != budget:
+            if self.paused:
+                self._wake()
+            n = self._count
+            if n == 0:
+                break
+            h = self._head
+            ref = queue[h]
+            queue[h] = None
+            h += 1
+            if h == cap:
+                h = 0
+            self._head = h
+            self._count = n - 1
+            ref._queued = False
+            if ref.state != RUNNING:
+                continue  # paused or stopped after it was queued
+            mail = ref._mail
+            mh = ref._head
+            msg = mail[mh]
+            mail[mh] = None
+            mh += 1
+            if mh == ref.capacity:
+                mh = 0
+            ref._head = mh
+            ref._count -= 1
+            ref.delivered += 1
+            done += 1
+            try:
+                ref.actor.receive(msg)
+            except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
+                self._on_failure(ref, e)
+            if ref._count and ref.state == RUNNING and not ref._queued:
+                ref._queued = True
+                self.enqueue(ref)
+        self._counters.delivered += done
+        return done
+
+    def run_once(self):
+        """Dispatch one message; True if there was one."""
+        return self.run(1) == 1
+
+    def run_until_idle(self):
+        """Dispatch until no actor is ready; return the count dispatched."""
+        return self.run(-1)
