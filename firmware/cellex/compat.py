@@ -20,6 +20,21 @@ if MICROPYTHON:
     heap_lock = micropython.heap_lock
     heap_unlock = micropython.heap_unlock
 
+    # MicroPython grows an exception's traceback each time the same instance
+    # is raised. Storing None to __traceback__ clears it only on the built-in
+    # types; on an instance of a user subclass the store lands in the
+    # instance's own dict instead (and allocates), so those are left alone.
+    _CLEARABLE = (
+        Exception, OSError, ValueError, RuntimeError, TypeError, KeyError, IndexError,
+        AttributeError, ZeroDivisionError, NotImplementedError, AssertionError,
+        MemoryError, StopIteration, LookupError, ArithmeticError, OverflowError,
+    )  # fmt: skip
+
+    def clear_traceback(error):
+        """Drop a handled exception's traceback where MicroPython allows (see above)."""
+        if type(error) in _CLEARABLE:
+            error.__traceback__ = None
+
     @micropython.viper
     def _copy_str(dst: ptr8, off: int, src: ptr8, cap: int) -> int:  # noqa: F821
         # A MicroPython str is NUL-terminated in memory, so its UTF-8 bytes
@@ -72,6 +87,10 @@ else:
     def heap_lock():
         return 0
 
+    def clear_traceback(error):
+        """Drop a handled exception's traceback, so re-raising it does not grow it."""
+        error.__traceback__ = None
+
     def heap_unlock():
         return 0
 
@@ -88,6 +107,8 @@ else:
 
     def _copy_bytes(dst, off, src, n):
         dst[off:off + n] = src[:n]
+
+
 
 
 def copy_str(dst, off, src, cap):

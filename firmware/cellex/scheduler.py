@@ -7,6 +7,7 @@
 # still has mail, puts it at the back: round-robin between ready actors.
 # The dispatch loop allocates nothing.
 from cellex.actor_ref import RUNNING
+from cellex.compat import clear_traceback
 
 
 class ReadyQueueScheduler:
@@ -82,6 +83,9 @@ class ReadyQueueScheduler:
                 ref.actor.receive(msg)
             except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
                 self._on_failure(ref, e)
+                # Handled: a preallocated exception raised again and again
+                # would otherwise grow its traceback on every raise.
+                clear_traceback(e)
             if ref._count and ref.state == RUNNING and not ref._queued:
                 ref._queued = True
                 self.enqueue(ref)

@@ -8,10 +8,10 @@ traceback is shown when that item fails.
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
 import support
 
 HERE = Path(__file__).resolve().parent
