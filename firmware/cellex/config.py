@@ -26,7 +26,7 @@ class ActorSystemConfig:
         self.mailbox_capacity = mailbox_capacity
         self.snapshot_slots = snapshot_slots
         self.guardian_strategy = None
-        self.with_guardian_strategy(guardian_strategy or SupervisorStrategy())
+        self.with_guardian_strategy(SupervisorStrategy() if guardian_strategy is None else guardian_strategy)
         self.telemetry = None
         self.telemetry_builder = None
         self.observation = None

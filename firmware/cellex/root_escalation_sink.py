@@ -53,8 +53,10 @@ class RootEscalationSink:
         self._ticks_ms = config.ticks_ms
         self.event_handler = config.event_handler
         self.event_listener = config.event_listener
-        self.observation = config.observation or FailureTelemetryObservationConfig()
-        self.telemetry = config.telemetry or default_failure_telemetry()
+        obs = config.observation
+        self.observation = FailureTelemetryObservationConfig() if obs is None else obs
+        # `is None`, not `or`: an empty ring buffer has len() 0 and is falsy.
+        self.telemetry = default_failure_telemetry() if config.telemetry is None else config.telemetry
         self.policy = config.root_policy
         self._reset = config.reset
         self.builder_error = None

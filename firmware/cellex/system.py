@@ -27,7 +27,7 @@ class ActorSystem:
     """
 
     def __init__(self, config=None):
-        cfg = config or ActorSystemConfig()
+        cfg = ActorSystemConfig() if config is None else config
         self.config = cfg
         self.counters = SystemCounters()
         self._ticks_ms = cfg.ticks_ms
