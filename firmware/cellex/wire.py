@@ -25,7 +25,7 @@ MAX_TAG_KEY = const(16)
 MAX_TAG_VALUE = const(24)
 MAX_TAGS = const(4)
 # Largest failure frame on the wire (COBS overhead and delimiter included).
-FRAME_MAX = const(600)
+FRAME_MAX = const(599)
 
 # Header byte: bits 7-5 version, bit 4 stream start, bits 3-2 type, bits 1-0 per type
 _V1 = const(0x20)  # VERSION << 5
