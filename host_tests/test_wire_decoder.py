@@ -268,7 +268,7 @@ def reference_valid(chunk: bytes) -> bool:
 def intact_frames(stream: bytes) -> list[bytes]:
     """The golden frames that survive in `stream` as whole delimited chunks, in order."""
     golden = {f[:-1] for f in GOLDEN_FRAMES}
-    return [c for c in stream.split(b"\x00") if c in golden]
+    return [c for c in stream.split(b"\x00")[:-1] if c in golden]
 
 
 def decode_all(stream: bytes, chunk_sizes) -> tuple[list, StreamDecoder]:

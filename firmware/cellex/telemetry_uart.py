@@ -7,7 +7,7 @@
 # frame that goes out is preceded by a drop report, so drops reach the host
 # in-band. Zero allocation per failure with a MicroPython stream writer
 # (machine.UART, a file, a socket); see _write() for other writers.
-from cellex.compat import const, ticks_ms
+from cellex.compat import clear_traceback, const, ticks_ms
 from cellex.wire import FrameEncoder
 
 _U30 = const(0x3FFFFFFF)
@@ -24,6 +24,11 @@ class UartFailureTelemetry:
             pyserial port. A return value other than the full length (a short
             count, None) means the frame did not fit and is dropped.
     clock   ticks_ms-like callable for drop-report and heartbeat timestamps.
+    sized   True: call writer.write(buf, n) (MicroPython streams: machine.UART,
+            files, sockets; allocation-free); False: writer.write(view[:n]) (a
+            memoryview slice, which allocates on MicroPython); None (default):
+            probe once here with a zero-length write(buf, 0), and use the sized
+            form unless the writer rejects it with TypeError.
 
     Counters (attributes, each wraps at 2**30):
       failures            on_failure() calls
@@ -33,19 +38,27 @@ class UartFailureTelemetry:
       drops_pending       dropped failures not yet reported
       heartbeats_dropped  heartbeats not written (not reported: counters catch up)
       write_errors        writer.write() or writer.flush() raised
-      encode_errors       a snapshot field could not be encoded (e.g. a non-str tag)
+      encode_errors       a snapshot could not be encoded (e.g. a path that is not a tuple);
+                          a field that is not a str is sent empty and marked truncated
       bytes_sent          bytes of whole frames written
     """
 
-    def __init__(self, writer, clock=ticks_ms):
+    def __init__(self, writer, clock=ticks_ms, sized=None):
         self._writer = writer
         self._clock = clock
         self._enc = FrameEncoder()
         self._buf = self._enc.buf
         self._view = memoryview(self._buf)
-        # write(buf, n) (MicroPython streams) until the writer rejects it with
-        # TypeError, then write(view[:n]) (pyserial, CPython files, Python objects).
-        self._sized = True
+        if sized is None:
+            # Done at start, while allocating is allowed (a TypeError allocates).
+            try:
+                writer.write(self._buf, 0)
+                sized = True
+            except TypeError:
+                sized = False
+            except Exception:  # noqa: BLE001 - e.g. a closed port: decide later
+                sized = True
+        self._sized = sized
         self._seq = 0
         self._start = True
         self._sync = True
@@ -67,7 +80,8 @@ class UartFailureTelemetry:
             self._report_drops()
         try:
             n = self._enc.encode_failure(self._seq, snapshot, self._start)
-        except Exception:  # noqa: BLE001 - a back-end never raises into the runtime
+        except Exception as e:  # noqa: BLE001 - a back-end never raises into the runtime
+            clear_traceback(e)
             self.encode_errors = (self.encode_errors + 1) & _U30
             self._dropped()
             return
@@ -99,7 +113,8 @@ class UartFailureTelemetry:
             flush = getattr(self._writer, "flush", None)
             if flush is not None:
                 flush()
-        except Exception:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001
+            clear_traceback(e)
             self.write_errors = (self.write_errors + 1) & _U30
         return self.drops_pending == 0
 
@@ -144,7 +159,8 @@ class UartFailureTelemetry:
                     r = self._write_slice(buf, n)
             else:
                 r = self._write_slice(buf, n)
-        except Exception:  # noqa: BLE001 - a raising writer is counted, never propagated
+        except Exception as e:  # noqa: BLE001 - a raising writer is counted, never propagated
+            clear_traceback(e)  # a preallocated error raised again must not grow
             self.write_errors = (self.write_errors + 1) & _U30
             self._sync = True
             return -1

@@ -116,6 +116,11 @@ def _put_varint(buf, p, v):
 
 def _put_str(buf, p, s, cap):
     # str8: header (bit 7 truncated, bits 0-5 length) then the UTF-8 bytes.
+    if type(s) is not str:
+        # Not text (e.g. an int tag value): sent empty and marked truncated.
+        # copy_str must never see it: MicroPython's viper copy would read it as a pointer.
+        buf[p] = _S_TRUNCATED
+        return p + 1
     n = copy_str(buf, p + 1, s, cap)
     if n < 0:
         n = -1 - n
