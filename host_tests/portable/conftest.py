@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import support
+from tools.board_session import BoardError, BoardSession
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -69,7 +70,10 @@ class PortableItem(pytest.Item):
                 pytest.skip(str(e))
             return
         module = self.function.__module__
-        status, output = run_on_micropython(self.config, module, self.function.__name__)
+        if self.interpreter == "board":
+            status, output = self.config.cellex_board.run_test(module, self.function.__name__)
+        else:
+            status, output = run_on_micropython(self.config, module, self.function.__name__)
         if status == SKIP_EXIT:
             pytest.skip(output.strip().removeprefix("SKIP:").strip())
         if status != 0:
@@ -77,7 +81,8 @@ class PortableItem(pytest.Item):
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, MicroPythonFailure):
-            return "MicroPython traceback:\n" + excinfo.value.args[0]
+            where = "on the board" if self.interpreter == "board" else "in the unix port"
+            return "MicroPython traceback (%s):\n%s" % (where, excinfo.value.args[0])
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -100,3 +105,29 @@ def pytest_pycollect_makemodule(module_path, parent):
     if module_path.name.startswith("test_"):
         return PortableModule.from_parent(parent, path=module_path)
     return None
+
+
+def pytest_collection_finish(session):
+    """Connect to the board and install the package once, if any [board] test was collected."""
+    config = session.config
+    config.cellex_board = None
+    if not any(getattr(item, "interpreter", "") == "board" for item in session.items):
+        return
+    board = BoardSession(config.getoption("--board"), timeout_s=config.getoption("--board-timeout"))
+    try:
+        board.connect()
+        board.install()
+    except BoardError as e:
+        board.close()
+        pytest.exit("board: %s" % e, returncode=3)
+    config.cellex_board = board
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    board = getattr(config, "cellex_board", None)
+    if board is None:
+        return
+    board.finish()
+    terminalreporter.section("board")
+    for line in board.summary_lines():
+        terminalreporter.write_line(line)
