@@ -1,0 +1,252 @@
+"""Deploy cellex to a board with mpremote: compiled package, board config, app; then reset.
+
+    python -m tools.deploy --board RPI_PICO --port /dev/ttyACM0 [--app app.py] [--extra mod.py ...]
+    make deploy BOARD=RPI_PICO PORT=/dev/ttyACM0 [APP=app.py]
+
+Runs on stock MicroPython firmware, no rebuild: the .mpy files of
+`make mpy BOARD=...` (build/mpy/<BOARD>/cellex/*.mpy) go to :lib/cellex/
+(replacing what was there), boards/<BOARD>/board_config.py to :board_config.py,
+the app to :main.py, extra modules to the root; then the board is reset
+(main.py runs). Before copying it checks that the port exists and that the
+board's MicroPython runs .mpy of this board's architecture, and says what to
+do when not (mpremote's own errors are terse).
+
+Importable: deploy(board, port, ...) -> DeployResult; raises DeployError.
+"""
+
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOARDS_DIR = ROOT / "boards"
+# board -> mpy-cross -march (same table as mk/boards.mk)
+BOARD_ARCH = {"RPI_PICO": "armv6m", "PYBV11": "armv7emsp", "VIRTUAL": "x64"}
+# sys.implementation._mpy >> 10: MicroPython's MP_NATIVE_ARCH_* numbers
+_ARCH_NUMBERS = {
+    0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
+    7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc", 12: "rv64imc",
+}
+_SHORTCUTS = {"a": "/dev/ttyACM", "u": "/dev/ttyUSB", "c": "COM"}  # mpremote's a0, u0, c0
+DEFAULT_TIMEOUT_S = 120
+
+
+class DeployError(Exception):
+    """Deploy failed; str(e) says what to do."""
+
+
+class DeployResult:
+    def __init__(self, board, port, files, mpy_bytes, board_arch):
+        self.board = board
+        self.port = port
+        self.files = files  # [(local path, remote path)]
+        self.mpy_bytes = mpy_bytes  # bytes of cellex .mpy copied
+        self.board_arch = board_arch  # what the board reported, e.g. "armv6m"
+
+    def __repr__(self):
+        return "DeployResult(board=%r, port=%r, files=%d, mpy_bytes=%d)" % (
+            self.board, self.port, len(self.files), self.mpy_bytes
+        )
+
+
+def default_mpremote():
+    return os.environ.get("MPREMOTE") or str(ROOT / ".venv" / "bin" / "mpremote")
+
+
+def boards():
+    """Boards with a board_config.py under boards/."""
+    return sorted(p.parent.name for p in BOARDS_DIR.glob("*/board_config.py"))
+
+
+def resolve_port(port):
+    """The device path for PORT (a path or an mpremote shortcut such as a0); DeployError if absent."""
+    if not port:
+        raise DeployError(
+            "no port given. Give the board's serial device, e.g. --port /dev/ttyACM0 "
+            "(make deploy BOARD=... PORT=/dev/ttyACM0); list boards with `mpremote connect list`"
+        )
+    m = re.fullmatch(r"([auc])(\d+)", port)
+    device = _SHORTCUTS[m.group(1)] + m.group(2) if m else port
+    if re.match(r"^[a-z0-9+]+://", device):
+        return device  # pyserial URL (socket://, rfc2217://): nothing to check locally
+    if not os.path.exists(device):
+        raise DeployError(
+            "port %s does not exist. Is the board plugged in (a data USB cable, not charge-only)?\n"
+            "  serial ports seen now: %s\n"
+            "  list boards with: mpremote connect list\n"
+            "  no board? `make virtual-board` prints a console pty to use with BOARD=VIRTUAL"
+            % (device, ", ".join(_serial_ports()) or "none")
+        )
+    if not os.access(device, os.R_OK | os.W_OK):
+        raise DeployError(
+            "no permission to open %s. On Linux add yourself to its group (often `dialout`): "
+            "sudo usermod -aG dialout $USER, then log in again" % device
+        )
+    return device
+
+
+def _serial_ports():
+    try:
+        from serial.tools import list_ports
+    except ImportError:
+        return []
+    return [p.device for p in list_ports.comports()]
+
+
+def package_files(board, mpy_build):
+    """The compiled package for `board`: sorted .mpy paths; DeployError if not built."""
+    folder = Path(mpy_build) / board / "cellex"
+    files = sorted(glob.glob(str(folder / "*.mpy")))
+    if not files:
+        raise DeployError(
+            "no compiled package in %s: run `make mpy BOARD=%s` first (make deploy does it for you)"
+            % (folder, board)
+        )
+    return files
+
+
+def _run_mpremote(mpremote, device, args, timeout):
+    cmd = [mpremote, "connect", device] + args
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise DeployError("mpremote not found at %s: run `make venv`" % mpremote) from None
+    except subprocess.TimeoutExpired:
+        raise DeployError(
+            "mpremote timed out after %d s on %s: is a program on the board blocking the REPL? "
+            "Press reset on the board and try again" % (timeout, device)
+        ) from None
+    return proc
+
+
+def _explain_failure(device, proc):
+    out = (proc.stdout + proc.stderr).strip()
+    if "could not enter raw repl" in out or "failed to access" in out or "timeout waiting" in out:
+        return (
+            "%s opened, but no MicroPython REPL answered on it.\n"
+            "  - is it the board's USB port (not the telemetry USB-serial adapter)?\n"
+            "  - is another program using it (screen, minicom, the monitor, another mpremote)?\n"
+            "  - does the board run MicroPython? Flash it first (RP2040: hold BOOTSEL, copy the .uf2).\n"
+            "mpremote said: %s" % (device, out[-500:])
+        )
+    return "mpremote failed on %s (exit %d): %s" % (device, proc.returncode, out[-1000:])
+
+
+# Clears :lib/cellex (old modules must not linger) and creates the folders.
+_PREPARE = """
+import os
+def _rm(p):
+    try:
+        for e in os.ilistdir(p):
+            q = p + '/' + e[0]
+            if e[1] == 0x4000:
+                _rm(q)
+            else:
+                os.remove(q)
+        os.rmdir(p)
+    except OSError:
+        pass
+_rm('lib/cellex')
+for d in ('lib', 'lib/cellex'):
+    try:
+        os.mkdir(d)
+    except OSError:
+        pass
+del _rm
+"""
+
+
+def board_arch(device, mpremote=None, timeout=DEFAULT_TIMEOUT_S):
+    """The native-code architecture the board's MicroPython loads, e.g. "armv6m" (None if any)."""
+    proc = _run_mpremote(
+        mpremote or default_mpremote(), device,
+        ["exec", "import sys; print('MPY', getattr(sys.implementation, '_mpy', 0))"], timeout,
+    )
+    m = re.search(r"MPY (\d+)", proc.stdout)
+    if proc.returncode != 0 or not m:
+        raise DeployError(_explain_failure(device, proc))
+    return _ARCH_NUMBERS.get(int(m.group(1)) >> 10, "unknown")
+
+
+def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True, mpremote=None,
+           timeout=DEFAULT_TIMEOUT_S):
+    """Copy cellex (.mpy), boards/<board>/board_config.py, the app and extra modules; reset.
+
+    board:     a folder under boards/ (RPI_PICO, PYBV11, VIRTUAL)
+    port:      serial device (/dev/ttyACM0, a pty, an mpremote shortcut such as a0)
+    mpy_build: where `make mpy` put the package (<mpy_build>/<board>/cellex/*.mpy)
+    app:       file copied to :main.py (default boards/<board>/main.py if present)
+    extra:     files copied to the board's root under their own names
+    reset:     hard-reset at the end (machine.reset(): main.py runs)
+    Returns a DeployResult; raises DeployError with what to do.
+    """
+    known = boards()
+    if board not in known:
+        raise DeployError("unknown board %r. Boards: %s" % (board, ", ".join(known)))
+    mpremote = mpremote or default_mpremote()
+    device = resolve_port(port)
+    mpy_files = package_files(board, ROOT / mpy_build if not os.path.isabs(mpy_build) else mpy_build)
+    if app is None and (BOARDS_DIR / board / "main.py").is_file():
+        app = BOARDS_DIR / board / "main.py"
+    for f in ([app] if app else []) + list(extra):
+        if not Path(f).is_file():
+            raise DeployError("no such file to deploy: %s" % f)
+
+    arch = board_arch(device, mpremote, timeout)
+    want = BOARD_ARCH.get(board)
+    if arch is not None and want is not None and arch != want:
+        raise DeployError(
+            "the board on %s runs %s code, but BOARD=%s is built for %s: wrong BOARD or wrong PORT? "
+            "Boards: %s" % (device, arch, board, want, ", ".join("%s=%s" % kv for kv in BOARD_ARCH.items()))
+        )
+
+    files = [(f, ":lib/cellex/" + os.path.basename(f)) for f in mpy_files]
+    files.append((str(BOARDS_DIR / board / "board_config.py"), ":board_config.py"))
+    if app:
+        files.append((str(app), ":main.py"))
+    files += [(str(f), ":" + os.path.basename(str(f))) for f in extra]
+
+    args = ["exec", _PREPARE, "+", "fs", "cp"] + mpy_files + [":lib/cellex/"]
+    for local, remote in files[len(mpy_files):]:
+        args += ["+", "fs", "cp", local, remote]
+    if reset:
+        args += ["+", "reset"]
+    proc = _run_mpremote(mpremote, device, args, timeout)
+    if proc.returncode != 0:
+        raise DeployError(_explain_failure(device, proc))
+    mpy_bytes = sum(os.path.getsize(f) for f in mpy_files)
+    return DeployResult(board, device, files, mpy_bytes, arch)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("--board", required=True, help="one of: %s" % ", ".join(boards()))
+    parser.add_argument("--port", default="", help="serial device, e.g. /dev/ttyACM0 (or a0, u0)")
+    parser.add_argument("--mpy-build", default="build/mpy", help="folder of `make mpy` output")
+    parser.add_argument("--app", help="file copied to :main.py")
+    parser.add_argument("--extra", nargs="*", default=[], help="files copied to the board's root")
+    parser.add_argument("--no-reset", action="store_true", help="do not reset the board afterwards")
+    args = parser.parse_args(argv)
+    try:
+        result = deploy(
+            args.board, args.port, mpy_build=args.mpy_build, app=args.app, extra=args.extra,
+            reset=not args.no_reset,
+        )
+    except DeployError as e:
+        print("deploy: error: %s" % e, file=sys.stderr)
+        return 2
+    print("deployed %s to %s (%s): %d files, %d bytes of cellex .mpy%s" % (
+        result.board, result.port, result.board_arch, len(result.files), result.mpy_bytes,
+        ", reset" if not args.no_reset else "",
+    ))
+    for local, remote in result.files:
+        print("  %s -> %s" % (os.path.relpath(local, ROOT), remote))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
