@@ -8,7 +8,8 @@ raw-paste protocol are mpremote's, not re-implemented here):
 2. facts: sys.implementation, os.uname(), free heap, native architecture;
 3. install: uses the cellex package frozen into the firmware when there is one,
    else cross-compiles it with mpy-cross for the board's architecture and
-   copies the .mpy files to lib/cellex/; the test modules go to cellex_tests/;
+   copies the .mpy files to lib/cellex/; the test modules and docs/*.json (the
+   golden vectors) go to cellex_tests/;
 4. run: each test after a soft reset (a fresh VM, like the unix-port runs), with
    a timeout; a hung test is interrupted with Ctrl-C, a board that resets or
    stops answering is reconnected, and both are reported as that test's failure.
@@ -26,6 +27,7 @@ from mpremote.transport_serial import SerialTransport
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "firmware" / "cellex"
 TESTS_DIR = ROOT / "host_tests" / "portable"
+DOCS_DIR = ROOT / "docs"
 BUILD_DIR = ROOT / "build" / "board-tests"
 REMOTE_LIB = "lib"
 REMOTE_PACKAGE = "lib/cellex"
@@ -133,9 +135,10 @@ class BoardSession:
             self._copy_package(arch)
             self.package_source = "copied as .mpy (%s) to %s/" % (arch or "bytecode only", REMOTE_PACKAGE)
         self._mkdir(REMOTE_TESTS)
-        for path in sorted(TESTS_DIR.glob("*.py")):
-            if path.name != "conftest.py":
-                self.transport.fs_writefile(REMOTE_TESTS + "/" + path.name, path.read_bytes())
+        # The test modules, and the data files they share with the host (support.data_path).
+        files = [p for p in sorted(TESTS_DIR.glob("*.py")) if p.name != "conftest.py"]
+        for path in files + sorted(DOCS_DIR.glob("*.json")):
+            self.transport.fs_writefile(REMOTE_TESTS + "/" + path.name, path.read_bytes())
 
     def _copy_package(self, arch):
         out_dir = BUILD_DIR / (arch or "bytecode") / "cellex"

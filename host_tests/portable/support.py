@@ -25,6 +25,23 @@ def skip(reason):
     raise SkipTest(reason)
 
 
+def data_path(name):
+    """Path of a shared data file such as docs/wire-vectors.json.
+
+    On the host it is read from the repo's docs/; on a board, from the test
+    folder, where the board runner copies every docs/*.json.
+    """
+    import os
+
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    local = here + "/" + name
+    try:
+        os.stat(local)
+        return local
+    except OSError:
+        return here + "/../../docs/" + name
+
+
 def assert_raises(exc_type, fn, *args):
     """Call fn(*args); return the exception it raised, fail if it raised none."""
     try:
