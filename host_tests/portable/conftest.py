@@ -37,7 +37,7 @@ def micropython_command(config):
 
 def micropython_path(config):
     """MICROPYPATH for portable tests: the package from source, or from .mpy files."""
-    package_dir = config.getoption("--mpy-dir") or str(ROOT / "firmware")
+    package_dir = os.path.abspath(config.getoption("--mpy-dir") or str(ROOT / "firmware"))
     return os.pathsep.join([package_dir, str(HERE)])
 
 
