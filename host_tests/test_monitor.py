@@ -137,14 +137,28 @@ def test_every_failure_sent_from_micropython_over_a_pty_is_printed_or_counted_as
     assert lines[-1]["type"] == "summary"
 
 
-def _serve(frames: bytes):
-    """A one-shot TCP server that sends `frames` and hangs up; returns its socket:// URL."""
+def _serve(frames: bytes, monkeypatch):
+    """A one-shot TCP server that sends `frames` and hangs up; returns its socket:// URL.
+
+    It sends only once the monitor has opened the port: pyserial discards what
+    arrived before (reset_input_buffer on open).
+    """
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
+    opened = threading.Event()
+    real_open = mon.open_port
+
+    def open_and_signal(port, baud=115200):
+        p = real_open(port, baud)
+        opened.set()
+        return p
+
+    monkeypatch.setattr(mon, "open_port", open_and_signal)
 
     def serve():
         conn, _ = srv.accept()
+        opened.wait(30)
         conn.sendall(frames)
         conn.close()
         srv.close()
@@ -153,10 +167,10 @@ def _serve(frames: bytes):
     return "socket://127.0.0.1:%d" % srv.getsockname()[1]
 
 
-def test_the_monitor_reads_a_socket_url_and_prints_one_line_per_failure():
+def test_the_monitor_reads_a_socket_url_and_prints_one_line_per_failure(monkeypatch):
     stream = FRAMES["failure_typical"] + FRAMES["drop_report"] + FRAMES["failure_non_ascii"]
     out = io.StringIO()
-    summary = mon.monitor(_serve(stream), out=out)
+    summary = mon.monitor(_serve(stream, monkeypatch), out=out)
     lines = out.getvalue().splitlines()
     assert "/user/sensors/imu" in lines[0] and "OSError: read timeout" in lines[0]
     assert "stage=2" in lines[0] and "bus=i2c0" in lines[0] and "addr=0x68" in lines[0]
@@ -166,9 +180,9 @@ def test_the_monitor_reads_a_socket_url_and_prints_one_line_per_failure():
     assert (summary["failures"], summary["dropped"]) == (2, 3)
 
 
-def test_count_stops_the_monitor_after_that_many_failures():
+def test_count_stops_the_monitor_after_that_many_failures(monkeypatch):
     stream = FRAMES["failure_typical"] * 3
-    summary = mon.monitor(_serve(stream), count=2, out=io.StringIO())
+    summary = mon.monitor(_serve(stream, monkeypatch), count=2, out=io.StringIO())
     assert summary["failures"] == 2
 
 
@@ -182,9 +196,9 @@ def test_duration_stops_a_monitor_on_a_silent_port():
     assert summary["frames"] == 0
 
 
-def test_json_lines_carry_the_record_fields():
+def test_json_lines_carry_the_record_fields(monkeypatch):
     out = io.StringIO()
-    mon.monitor(_serve(FRAMES["failure_typical"]), json_mode=True, out=out)
+    mon.monitor(_serve(FRAMES["failure_typical"], monkeypatch), json_mode=True, out=out)
     first = json.loads(out.getvalue().splitlines()[0])
     assert first["type"] == "failure"
     assert first["path"] == ["user", "sensors", "imu"]
