@@ -180,11 +180,12 @@ class FrameEncoder:
         else:
             buf[q] = _S_MARK | code  # interned name
             q += 1
+        last = q
         for i in range(omitted, depth):
-            s = q
+            last = q
             q = _put_str(buf, q, path[i], MAX_SEGMENT)
         if depth:
-            buf[s] |= _S_MARK  # last segment
+            buf[last] |= _S_MARK  # last segment
         r = q
         q = _put_str(buf, q, snap.reason, MAX_REASON)
         # The description is usually the reason's own copy: sent only when it differs.
