@@ -1,0 +1,183 @@
+# demo: a small sensor / filter / logger supervision tree that fails in every way cellex knows,
+# and streams each failure that reaches the root over the board's telemetry UART.
+# MIT licence.
+#
+# Deployed as main.py (make demo on the virtual board; make deploy APP=apps/demo.py on a board).
+# Runs a fixed script for a few seconds, then prints one summary line on the console:
+#   cellex demo: done root_failures=N frames_sent=N frames_dropped=N ...
+# and a last heartbeat frame with the same counters on the telemetry UART.
+import errno
+import gc
+import time
+
+import board_config
+import micropython
+
+from cellex.actor import Actor
+from cellex.config import ActorSystemConfig
+from cellex.metrics import TELEMETRY_INVOKED, MetricsSink
+from cellex.supervision import ESCALATE, RESTART, RESUME, SupervisorStrategy
+from cellex.system import ActorSystem
+from cellex.telemetry import FailureTelemetryObservationConfig
+from cellex.telemetry_fanout import FanOutFailureTelemetry
+from cellex.telemetry_ring import RingBufferFailureTelemetry
+from cellex.telemetry_uart import UartFailureTelemetry
+
+if hasattr(micropython, "alloc_emergency_exception_buf"):  # boards have it, the unix port not
+    micropython.alloc_emergency_exception_buf(100)
+
+_READINGS = 60  # sensor readings in the script
+_PERIOD_MS = 20  # one reading every 20 ms: the script takes about 1.2 s
+
+# Preallocated built-in exceptions: raising them again allocates nothing
+# (cellex clears their traceback each time).
+_IMU_TIMEOUT = OSError(errno.ETIMEDOUT)
+
+
+class SensorFault(Exception):
+    """A sensor's reading is unusable (raised fresh: collected after use)."""
+
+
+class Imu(Actor):
+    """Every 6th read times out: its supervisor restarts it (a local failure, not telemetry)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.reads = 0
+
+    def receive(self, n):
+        self.reads += 1
+        if self.reads % 6 == 0:
+            raise _IMU_TIMEOUT
+        self.out.tell(n)
+
+    def on_restart(self):
+        self.reads = 0
+
+
+class Baro(Actor):
+    """From reading 50 the sensor is broken: failures come faster than the restart limit."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def receive(self, n):
+        if n >= 50:
+            raise SensorFault("pressure out of range")
+        self.out.tell(n)
+
+
+class Filter(Actor):
+    """A spike in the data is a bug here: it escalates straight to the root."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def receive(self, n):
+        if n == 40:
+            e = SensorFault("spike in sample %d" % n)
+            # Tags attached to the failure itself (a user exception class:
+            # MicroPython's built-in exceptions take no attributes).
+            e.telemetry_tags = (("sample", str(n)),)
+            raise e
+        self.out.tell(n)
+
+
+class Logger(Actor):
+    """A full log is not worth a restart: its supervisor resumes it."""
+
+    def __init__(self):
+        self.lines = 0
+
+    def receive(self, n):
+        self.lines += 1
+        if self.lines % 25 == 0:
+            raise OSError(errno.ENOSPC)
+
+
+class Job(Actor):
+    """A top-level job whose failure escalates to the root, which stops it."""
+
+    def receive(self, n):
+        raise RuntimeError("job %d failed" % n)
+
+
+def _build_telemetry(ctx):
+    # Called once at start by the system: the board's UART comes in as an extension.
+    backends = []
+    uart_backend = None
+    for name in board_config.TELEMETRY_BACKENDS:
+        if name == "uart":
+            uart_backend = UartFailureTelemetry(ctx.extensions["uart"])
+            backends.append(uart_backend)
+        elif name == "ring":
+            backends.append(RingBufferFailureTelemetry(board_config.RING_SLOTS))
+    ctx.extensions["backends"] = backends
+    ctx.extensions["uart_backend"] = uart_backend
+    return backends[0] if len(backends) == 1 else FanOutFailureTelemetry(*backends)
+
+
+def main():
+    gc.collect()
+    heap_before = gc.mem_alloc()
+    metrics = MetricsSink()
+    esc = SupervisorStrategy(ESCALATE)
+    cfg = ActorSystemConfig(
+        max_actors=board_config.MAX_ACTORS,
+        mailbox_capacity=board_config.MAILBOX_CAPACITY,
+        snapshot_slots=board_config.SNAPSHOT_SLOTS,
+        guardian_strategy=esc,
+    )
+    cfg.with_extension("uart", board_config.telemetry_uart())
+    cfg.with_failure_telemetry_builder(_build_telemetry)
+    cfg.with_failure_observation_config(FailureTelemetryObservationConfig(metrics, capture_timing=True))
+    system = ActorSystem(cfg)
+
+    logger = system.spawn(Logger(), "logger", directive=RESUME, component="logger")
+    flt = system.spawn(Filter(logger), "filter", component="filter", endpoint="dsp0")
+    sensors = system.spawn(
+        Actor(), "sensors", supervisor=SupervisorStrategy(RESTART, max_restarts=2, within_ms=200)
+    )
+    imu = system.spawn(Imu(flt), "imu", parent=sensors, component="imu", endpoint="i2c0:0x68",
+                       transport="i2c", tags=(("bus", "i2c0"), ("rev", "b")))  # fmt: skip
+    baro = system.spawn(Baro(flt), "baro", parent=sensors, component="baro", endpoint="i2c0:0x77",
+                        transport="i2c", tags=(("bus", "i2c0"),))  # fmt: skip
+    jobs = [system.spawn(Job(), "job%d" % i, tags=(("job", str(i)),)) for i in range(3)]
+    system.start()
+    uart_backend = cfg.extensions["uart_backend"]
+    heap_system = gc.mem_alloc() - heap_before
+
+    n_actors = len(system.actors())
+    print("cellex demo: %d actors, heap %d bytes for the system; running" % (n_actors, heap_system))
+    next_at = time.ticks_ms()
+    for n in range(_READINGS):
+        imu.tell(n)
+        baro.tell(n)
+        if n % 10 == 5 and n < 30:
+            jobs[n // 10].tell(n)  # the root stops each job after its failure ...
+        if n == 35:
+            jobs[0].tell(n)  # ... so this is a dead letter
+        system.run_until_idle()
+        next_at = time.ticks_add(next_at, _PERIOD_MS)
+        while time.ticks_diff(next_at, time.ticks_ms()) > 0:
+            time.sleep_ms(1)
+
+    c = system.counters
+    if uart_backend is not None:
+        uart_backend.heartbeat(c.snapshots_dropped)
+        uart_backend.flush()
+    print(
+        "cellex demo: done root_failures=%d frames_sent=%d frames_dropped=%d restarts=%d resumes=%d "
+        "escalations=%d intensity_exceeded=%d dead_letters=%d delivered=%d snapshots_dropped=%d "
+        "telemetry_max_us=%d heap_system=%d"
+        % (
+            c.root_failures,
+            uart_backend.frames_sent if uart_backend else 0,
+            uart_backend.frames_dropped if uart_backend else 0,
+            c.restarts, c.resumes, c.escalations, c.intensity_exceeded, c.dead_letters, c.delivered,
+            c.snapshots_dropped, metrics.max_us[TELEMETRY_INVOKED], heap_system,
+        )  # fmt: skip
+    )
+
+
+main()

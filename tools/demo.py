@@ -1,0 +1,152 @@
+"""The demo, end to end without hardware: `make demo` (or `python -m tools.demo`).
+
+1. starts the virtual board (the MicroPython unix port behind two ptys);
+2. deploys cellex (.mpy from `make mpy BOARD=VIRTUAL`), the board config and
+   apps/demo.py as main.py with mpremote, exactly as `make deploy` does to a board;
+3. watches the telemetry pty with the monitor while the board soft-resets and
+   runs the demo: a sensor / filter / logger tree that fails in every way;
+4. prints the board's own summary and the monitor's, and checks that every
+   failure the board produced was either decoded or reported dropped.
+"""
+
+import argparse
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import serial
+
+from tools.deploy import DeployError, deploy
+from tools.monitor import Printer, open_port, watch
+from tools.virtual_board import VirtualBoard, VirtualBoardError
+from tools.wire_decoder import Failure, StreamDecoder
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "apps" / "demo.py"
+_DONE = re.compile(r"cellex demo: done (.*)")
+
+
+class DemoError(Exception):
+    """The demo could not run (the message says why)."""
+
+
+class DemoResult:
+    """What the board said it produced and what the monitor saw."""
+
+    def __init__(self, board_counts, monitor_stats, records, console):
+        self.board = board_counts  # from the app's "done" line
+        self.monitor = monitor_stats  # StreamDecoder.stats()
+        self.records = records  # every decoded record: Failure, DropReport, Heartbeat
+        self.console = console  # the app's console lines
+
+    @property
+    def produced(self):
+        return self.board.get("root_failures", -1)
+
+    @property
+    def failures(self):
+        """The decoded Failure records, in order."""
+        return [r for r in self.records if isinstance(r, Failure)]
+
+    @property
+    def accounted(self):
+        """Failures decoded plus failures the board reported dropped in-band."""
+        return self.monitor["failures"] + self.monitor["dropped"]
+
+
+class _RecordingPrinter(Printer):
+    """The monitor's printer, keeping each record for the checks at the end."""
+
+    def __init__(self, out):
+        super().__init__(out)
+        self.records = []
+
+    def record(self, rec):
+        self.records.append(rec)
+        super().record(rec)
+
+
+def _watch_until(stop, ser, printer, decoder):
+    while not stop.is_set():
+        if watch(ser, printer, decoder, duration=0.1) != "duration":
+            return
+
+
+def _read_console(console, out, timeout):
+    """Echo the app's console lines until its "done" line; return (counts, lines)."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        buf += console.read(max(1, console.in_waiting))
+        while b"\n" in buf:
+            raw, buf = buf.split(b"\n", 1)
+            line = raw.decode(errors="replace").strip()
+            if not line.startswith("cellex demo"):
+                continue
+            lines.append(line)
+            out.write("board: " + line + "\n")
+            done = _DONE.match(line)
+            if done:
+                counts = {k: int(v) for k, v in (kv.split("=") for kv in done.group(1).split())}
+                return counts, lines
+    raise DemoError("the demo app did not finish within %d s; console said: %r" % (timeout, lines))
+
+
+def run_demo(out=sys.stdout, timeout=60.0):
+    """Run the whole demo on a fresh virtual board; return a DemoResult."""
+    with VirtualBoard() as board:
+        out.write("virtual board up: console %s, telemetry %s\n" % (board.console_path, board.telemetry_path))
+        try:
+            result = deploy("VIRTUAL", board.console_path, app=str(APP), reset=False)
+        except DeployError as e:
+            raise DemoError("deploy failed: %s" % e) from e
+        out.write(
+            "deployed %d files (%d bytes of .mpy) with mpremote\n" % (len(result.files), result.mpy_bytes)
+        )
+
+        decoder = StreamDecoder()
+        printer = _RecordingPrinter(out)
+        stop = threading.Event()
+        telemetry = open_port(board.telemetry_path)
+        watcher = threading.Thread(target=_watch_until, args=(stop, telemetry, printer, decoder), daemon=True)
+        watcher.start()
+        console = serial.serial_for_url(board.console_path, timeout=0.1)
+        try:
+            console.write(b"\x04")  # soft reset at the friendly REPL: the board runs main.py
+            counts, lines = _read_console(console, out, timeout)
+            time.sleep(0.3)  # the last frames are already on the wire; let the monitor read them
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
+            console.close()
+            telemetry.close()
+        stats = decoder.stats()
+        printer.summary(stats)
+    return DemoResult(counts, stats, printer.records, lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the app")
+    args = parser.parse_args(argv)
+    try:
+        r = run_demo(timeout=args.timeout)
+    except (DemoError, VirtualBoardError) as e:
+        print("demo: %s" % e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
+    verdict = "all accounted for" if r.accounted == r.produced else "MISMATCH"
+    print(
+        "demo: the board produced %d root failures; the monitor decoded %d and was told of %d dropped: %s"
+        % (r.produced, r.monitor["failures"], r.monitor["dropped"], verdict)
+    )
+    return 0 if r.accounted == r.produced else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
