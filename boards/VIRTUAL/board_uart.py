@@ -22,9 +22,15 @@ class UART:
         self.baudrate = baudrate
         self._f = open(path, "wb")  # unbuffered FileIO: one write() syscall per call
 
-    def write(self, buf):
-        """Write all of buf; returns the byte count (allocation-free)."""
-        return self._f.write(buf)
+    def write(self, buf, n=-1):
+        """Write buf, or its first n bytes (as MicroPython streams do); returns the count.
+
+        Allocation-free either way, so UartFailureTelemetry's sized writes stay
+        allocation-free on the virtual board too.
+        """
+        if n < 0:
+            return self._f.write(buf)
+        return self._f.write(buf, n)
 
     def any(self):
         return 0

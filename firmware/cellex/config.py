@@ -104,7 +104,7 @@ class ActorSystemConfig:
             try:
                 import machine
 
-                reset = machine.reset
+                reset = machine.reset  # pyright: ignore[reportAttributeAccessIssue] (unix stubs lack it)
             except (ImportError, AttributeError):
                 raise ValueError("ROOT_RESET needs a reset function here (no machine.reset)") from None
         self.root_policy = policy

@@ -6,20 +6,9 @@ import support
 from cellex.snapshot import FailureSnapshot
 from cellex.wire import FRAME_MAX, FrameEncoder
 
-_HERE = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
-# In the repository: docs/; on a board the runner copies it next to the tests.
-VECTORS_PATHS = (_HERE + "/../../docs/wire-vectors.json", _HERE + "/wire-vectors.json")
-
-
 def load_vectors():
-    for path in VECTORS_PATHS:
-        try:
-            f = open(path)
-        except OSError:
-            continue
-        with f:
-            return json.load(f)["vectors"]
-    raise AssertionError("wire-vectors.json not found in " + repr(VECTORS_PATHS))
+    with open(support.data_path("wire-vectors.json")) as f:
+        return json.load(f)["vectors"]
 
 
 def build_snapshot(spec, snap=None):
