@@ -1,0 +1,758 @@
+# bench_cellex: the cellex benchmark body; runs under MicroPython and CPython alike.
+# MIT licence.
+#
+#   MICROPYPATH=firmware .venv/bin/micropython tools/bench_cellex.py [quick]
+#   PYTHONPATH=firmware python tools/bench_cellex.py [quick]
+#
+# Prints one JSON object: {"interpreter", "version", "quick", "results": {key: value}}.
+# Times are ns per operation, each the median of repeated runs; every figure a
+# ratio is built from is measured in the same process. tools/bench.py turns
+# this into tables, ratios and targets. MicroPython-compatible: no f-strings,
+# no statistics module, no tracemalloc there.
+import gc
+import json
+import sys
+import time
+
+from cellex.actor import Actor
+from cellex.compat import clear_traceback, heap_lock, heap_unlock
+from cellex.config import ActorSystemConfig
+from cellex.metrics import MetricsSink
+from cellex.root_escalation_sink import FailureInfo
+from cellex.snapshot import FailureSnapshot, SnapshotPool
+from cellex.supervision import ESCALATE, RESTART, RESUME, SupervisorStrategy
+from cellex.system import ActorSystem
+from cellex.telemetry import NOOP_FAILURE_TELEMETRY, FailureTelemetryObservationConfig
+from cellex.telemetry_ring import RingBufferFailureTelemetry
+
+MICROPYTHON = sys.implementation.name == "micropython"
+
+try:
+    from cellex.telemetry_uart import UartFailureTelemetry
+except ImportError:  # the UART back-end not there yet
+    UartFailureTelemetry = None
+
+if MICROPYTHON and ".frozen" not in sys.path:
+    sys.path.append(".frozen")  # MICROPYPATH replaces the default path, which holds the frozen asyncio
+try:
+    import asyncio
+except ImportError:
+    asyncio = None
+
+if MICROPYTHON:
+    _ticks_us = time.ticks_us
+    _ticks_diff = time.ticks_diff
+
+    def _elapsed_ns(fn, n):
+        t0 = _ticks_us()
+        fn(n)
+        return _ticks_diff(_ticks_us(), t0) * 1000
+
+else:
+    import tracemalloc
+
+    _perf_ns = time.perf_counter_ns
+
+    def _elapsed_ns(fn, n):
+        t0 = _perf_ns()
+        fn(n)
+        return _perf_ns() - t0
+
+
+# -- knobs ----------------------------------------------------------------
+
+QUICK = "quick" in sys.argv[1:]
+_REPS = 7 if QUICK else 21  # runs per figure; the median is reported
+_TARGET_NS = 3000000 if QUICK else 15000000  # aimed length of one run
+_TRAP_RAISES = 2000 if QUICK else 10000  # raises in the traceback-trap probe
+_BATCH = 8  # messages posted before the scheduler runs (one mailbox full)
+
+RESULTS = {}
+
+
+def _median(values):
+    s = sorted(values)
+    n = len(s)
+    if n & 1:
+        return s[n // 2]
+    return (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def _calibrate(fn, step=1):
+    # Iterations (a multiple of `step`) for one run to last about _TARGET_NS.
+    n = step
+    while True:
+        gc.collect()
+        dt = _elapsed_ns(fn, n)
+        if dt >= 2000000 or n >= (1 << 22):
+            break
+        n *= 4
+    n = int(n * _TARGET_NS / max(dt, 1))
+    n -= n % step
+    return max(n, step)
+
+
+def measure(*pairs):
+    """Record the median ns per iteration of each fn(n) (fn runs its own loop of n).
+
+    measure(key, fn) or measure(key1, fn1, key2, fn2, ...): a group is timed
+    interleaved (fn1, fn2, fn1, fn2, ...), so the figures a ratio is made of
+    share the same moments of machine noise.
+    """
+    keys = [pairs[i] for i in range(0, len(pairs), 2)]  # MicroPython: no stepped slices
+    fns = [pairs[i] for i in range(1, len(pairs), 2)]
+    ns = [_calibrate(fn, 8) for fn in fns]  # multiples of 8: batches of 8 fit
+    runs = [[] for _ in fns]
+    for _ in range(_REPS):
+        for j in range(len(fns)):
+            gc.collect()
+            runs[j].append(_elapsed_ns(fns[j], ns[j]) / ns[j])
+    for j in range(len(fns)):
+        RESULTS[keys[j]] = round(_median(runs[j]), 1)
+
+
+# -- actors and helpers ---------------------------------------------------------
+
+
+class Sink(Actor):
+    """receive() does nothing: the bare call of it is the limit of dispatch."""
+
+    def receive(self, msg):
+        pass
+
+
+class Failer(Actor):
+    """Raises `error` on every message."""
+
+    def __init__(self, error):
+        self.error = error
+        self.restarted = 0
+
+    def receive(self, msg):
+        raise self.error
+
+    def on_restart(self):
+        self.restarted += 1
+
+
+class StepClock:
+    """ticks_ms that moves 2 ms per read, so a 1-restart-per-1-ms limit always allows."""
+
+    def __init__(self):
+        self.t = 0
+
+    def ticks_ms(self):
+        self.t = (self.t + 2) & 0x3FFFFFFF
+        return self.t
+
+
+class MemWriter:
+    """An in-memory UART: takes every byte, like machine.UART.write(buf, n) with room in txbuf."""
+
+    def __init__(self):
+        self.frames = 0
+        self.last = 0
+
+    def write(self, buf, n=None):
+        if n is None:
+            n = len(buf)
+        self.frames += 1
+        self.last = n
+        return n
+
+
+# The typical failure: a built-in exception made once (its traceback is
+# cleared by the runtime, so raising it again costs the same each time).
+REASON = "read timeout"  # as the wire format's failure_typical vector
+PREALLOCATED = OSError(REASON)
+TAGS = (("bus", "i2c0"), ("addr", "0x68"))
+
+
+def _root_system(backend, observation=None):
+    # /user/sensors/imu; every supervisor escalates, so the failure reaches the root.
+    cfg = ActorSystemConfig(
+        max_actors=4, mailbox_capacity=_BATCH, snapshot_slots=2,
+        guardian_strategy=SupervisorStrategy(ESCALATE),
+    )  # fmt: skip
+    if backend is not None:
+        cfg.with_failure_telemetry(backend)
+    if observation is not None:
+        cfg.with_failure_observation_config(observation)
+    system = ActorSystem(cfg)
+    sup = system.spawn(Actor(), "sensors", supervisor=SupervisorStrategy(ESCALATE))
+    imu = system.spawn(Failer(PREALLOCATED), "imu", parent=sup, component="imu", tags=TAGS)
+    system.start()
+    return system, sup, imu
+
+
+def _root_loop(system, sup, imu):
+    tell = imu.tell
+    run = system.run_until_idle
+
+    def loop(n):
+        for _ in range(n):
+            # The root stopped the subtree last time: bring it back (two stores).
+            sup.state = 0
+            imu.state = 0
+            tell(1)
+            run()
+
+    return loop
+
+
+def _captured(system, imu, error):
+    # A snapshot slot filled as the root fills it, for the direct-call figures.
+    info = FailureInfo()
+    info.actor = imu
+    info.subject = imu.parent
+    info.error = error
+    info.stage = 2
+    info.sequence = 7
+    info.timestamp_ms = 123456
+    snap = system.root.pool.acquire()
+    snap.capture(info)
+    return snap
+
+
+# -- 1. dispatch --------------------------------------------------------------
+
+
+def bench_dispatch():
+    actor = Sink()
+    system = ActorSystem(ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH))
+    ref = system.spawn(actor, "sink")
+    system.start()
+    tell = ref.tell
+    run = system.run_until_idle
+
+    def bare(n):
+        a = actor
+        for i in range(n):
+            a.receive(i)
+
+    def one(n):
+        for i in range(n):
+            tell(i)
+            run()
+
+    def batch(n):
+        for i in range(n // 8):
+            tell(i)
+            tell(i)
+            tell(i)
+            tell(i)
+            tell(i)
+            tell(i)
+            tell(i)
+            tell(i)
+            run()
+
+    def check():
+        if ref.dead_letters or ref.delivered < 8:
+            raise RuntimeError("dispatch bench lost messages")
+
+    CHECKS.append(check)
+    return ["bare_call", bare, "dispatch_1", one, "dispatch_8", batch]
+
+
+def _async_actor_class():
+    # What a user writes without cellex. CPython: an asyncio.Queue. MicroPython's
+    # asyncio has no Queue: a ring of preallocated slots and an Event, the
+    # pattern of peterhinch's ringbuf_queue.
+    if hasattr(asyncio, "Queue"):
+
+        class AsyncActor:
+            kind = "asyncio.Queue"
+
+            def __init__(self, capacity):
+                self.queue = asyncio.Queue(capacity)
+                self.seen = 0
+
+            def tell(self, msg):
+                self.queue.put_nowait(msg)
+
+            def receive(self, msg):
+                self.seen += 1
+
+            async def run(self):
+                get = self.queue.get
+                while True:
+                    self.receive(await get())
+
+        return AsyncActor
+
+    class AsyncActor:
+        kind = "asyncio.Event + ring"
+
+        def __init__(self, capacity):
+            self.buf = [None] * capacity
+            self.cap = capacity
+            self.head = 0
+            self.count = 0
+            self.event = asyncio.Event()
+            self.seen = 0
+
+        def tell(self, msg):
+            n = self.count
+            if n == self.cap:
+                return False
+            i = self.head + n
+            if i >= self.cap:
+                i -= self.cap
+            self.buf[i] = msg
+            self.count = n + 1
+            self.event.set()
+            return True
+
+        def receive(self, msg):
+            self.seen += 1
+
+        async def run(self):
+            ev = self.event
+            buf = self.buf
+            while True:
+                await ev.wait()
+                ev.clear()
+                while self.count:
+                    h = self.head
+                    msg = buf[h]
+                    buf[h] = None
+                    h += 1
+                    self.head = 0 if h == self.cap else h
+                    self.count -= 1
+                    self.receive(msg)
+
+    return AsyncActor
+
+
+def bench_asyncio():
+    if asyncio is None:
+        return []
+    cls = _async_actor_class()
+    RESULTS["asyncio_kind"] = cls.kind
+
+    def make(batch):
+        async def main(n):
+            actor = cls(_BATCH)
+            task = asyncio.create_task(actor.run())
+            await asyncio.sleep(0)
+            tell = actor.tell
+            sleep = asyncio.sleep
+            for i in range(n // batch):
+                for _ in range(batch):
+                    tell(i)
+                await sleep(0)  # let the actor task take its mail
+            await sleep(0)
+            task.cancel()
+            await sleep(0)
+            if actor.seen != n - n % batch:
+                raise RuntimeError("asyncio actor lost messages: %d of %d" % (actor.seen, n))
+
+        def loop(n):
+            asyncio.run(main(n))
+
+        return loop
+
+    return ["asyncio_1", make(1), "asyncio_8", make(8)]
+
+
+# -- 2. failure path ---------------------------------------------------------
+
+
+def bench_raise():
+    error = PREALLOCATED
+
+    def same(n):
+        # Caught and cleared as the runtime does: re-raising one instance
+        # otherwise grows its traceback (see bench_traceback_trap).
+        e0 = error
+        for _ in range(n):
+            try:
+                raise e0
+            except Exception as e:  # noqa: BLE001
+                clear_traceback(e)
+
+    def fresh(n):
+        for _ in range(n):
+            try:
+                raise OSError(REASON)
+            except Exception:  # noqa: BLE001, S110
+                pass
+
+    return ["raise_same", same, "raise_fresh", fresh]
+
+
+def bench_restart():
+    clock = StepClock()
+    cfg = ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH).with_clock(clock.ticks_ms)
+    system = ActorSystem(cfg)
+    strategy = SupervisorStrategy(RESTART, max_restarts=1, within_ms=1)
+    sup = system.spawn(Actor(), "sensors", supervisor=strategy)
+    actor = Failer(PREALLOCATED)
+    ref = system.spawn(actor, "imu", parent=sup, tags=TAGS)
+    system.start()
+    tell = ref.tell
+    run = system.run_until_idle
+
+    def one(n):
+        for _ in range(n):
+            tell(1)
+            run()
+
+    def batch(n):
+        for _ in range(n // 8):
+            tell(1)
+            tell(1)
+            tell(1)
+            tell(1)
+            tell(1)
+            tell(1)
+            tell(1)
+            tell(1)
+            run()
+
+    def check():
+        if system.counters.root_failures or actor.restarted < 8:
+            raise RuntimeError("restart bench did not restart in place")
+
+    CHECKS.append(check)
+    return ["failure_restart_1", one, "failure_restart_8", batch]
+
+
+def _backends():
+    out = [("noop", NOOP_FAILURE_TELEMETRY), ("ring", RingBufferFailureTelemetry(8))]
+    if UartFailureTelemetry is not None:
+        out.append(("uart", UartFailureTelemetry(MemWriter())))
+    return out
+
+
+CHECKS = []  # run after the timing: each raises when a bench did not do what it says
+
+
+def bench_failure_root():
+    failures = []
+    telemetry = []
+    for name, backend in _backends():
+        system, sup, imu = _root_system(backend)
+        failures += ["failure_root_" + name, _root_loop(system, sup, imu)]
+
+        def check(name=name, c=system.counters):
+            if c.telemetry_calls == 0 or c.snapshots_dropped or c.telemetry_errors:
+                raise RuntimeError("root bench for %s: telemetry not reached cleanly" % name)
+
+        CHECKS.append(check)
+        # 3. telemetry dispatch: through the root as it calls it, vs the back-end directly
+        snap = _captured(system, imu, PREALLOCATED)
+        dispatch = system.root._dispatch
+        direct = backend.on_failure
+
+        def through(n, dispatch=dispatch, snap=snap):
+            for _ in range(n):
+                dispatch(snap)
+
+        def plain(n, direct=direct, snap=snap):
+            for _ in range(n):
+                direct(snap)
+
+        telemetry += ["telemetry_direct_" + name, plain, "telemetry_system_" + name, through]
+    return failures, telemetry
+
+
+# -- 4. observation ----------------------------------------------------------------
+
+
+def bench_observation():
+    out = []
+    for label, obs in (
+        ("off", None),
+        ("metrics", FailureTelemetryObservationConfig(MetricsSink(), False)),
+        ("timing", FailureTelemetryObservationConfig(MetricsSink(), True)),
+    ):
+        system, sup, imu = _root_system(None, obs)
+        out += ["observation_" + label, _root_loop(system, sup, imu)]
+
+        def check(obs=obs):
+            if obs is not None and obs.metrics.count[0] == 0:
+                raise RuntimeError("observation bench: metrics not recorded")
+
+        CHECKS.append(check)
+    return out
+
+
+# -- 5. memory -----------------------------------------------------------------
+
+
+if MICROPYTHON:
+    RESULTS["memory_method"] = "gc.mem_alloc"
+
+    def _mem_start():
+        gc.collect()
+        return gc.mem_alloc()
+
+    def _mem_stop(before):
+        gc.collect()
+        return gc.mem_alloc() - before
+
+else:
+    RESULTS["memory_method"] = "tracemalloc"
+
+    def _mem_start():
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    def _mem_stop(before):
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+
+
+def _spawn_cost(count, capacity):
+    # Heap taken by spawning `count` actors with `capacity`-slot mailboxes. The
+    # user's actor objects and names exist before, so they are not counted;
+    # what spawn adds to them (ref, system) is.
+    actors = [Sink() for _ in range(count)]
+    names = ["a%d" % i for i in range(count)]
+    system = ActorSystem(ActorSystemConfig(max_actors=count, mailbox_capacity=capacity))
+    spawn = system.spawn
+    before = _mem_start()
+    for i in range(count):
+        spawn(actors[i], names[i])
+    return _mem_stop(before)
+
+
+def _demo_system():
+    ring = RingBufferFailureTelemetry(8)
+    system = ActorSystem(
+        ActorSystemConfig(max_actors=6, mailbox_capacity=8, snapshot_slots=2).with_failure_telemetry(ring)
+    )
+    sensors = system.spawn(Actor(), "sensors", supervisor=SupervisorStrategy(RESTART, max_restarts=3))
+    system.spawn(Sink(), "imu", parent=sensors, component="imu", tags=TAGS)
+    system.spawn(Sink(), "baro", parent=sensors, component="baro")
+    comms = system.spawn(Actor(), "comms")
+    system.spawn(Sink(), "radio", parent=comms, transport="spi")
+    system.spawn(Sink(), "logger")
+    system.start()
+    return system
+
+
+def _steady(fn, n):
+    # Bytes the heap grew by while fn(n) ran, garbage included (no collection in between).
+    gc.collect()
+    gc.disable()
+    try:
+        if MICROPYTHON:
+            before = gc.mem_alloc()
+            fn(n)
+            return gc.mem_alloc() - before
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        fn(n)
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        gc.enable()
+
+
+def _locked_ok(fn, n):
+    # True when fn(n) runs with the heap locked (MicroPython); None on CPython.
+    if not MICROPYTHON:
+        return None
+    gc.collect()
+    heap_lock()
+    try:
+        fn(n)
+        ok = True
+    except MemoryError:
+        ok = False
+    heap_unlock()
+    return ok
+
+
+def bench_memory():
+    if not MICROPYTHON:
+        tracemalloc.start()
+    try:
+        n = 16
+        small = _spawn_cost(n, 1)
+        big = _spawn_cost(n, 9)
+        slot = (big - small) / (n * 8)
+        RESULTS["mem_per_mailbox_slot"] = round(slot, 1)
+        RESULTS["mem_per_actor"] = round(small / n - slot, 1)
+        # per snapshot slot: pool of 9 minus pool of 1, over 8
+        b = _mem_start()
+        p1 = SnapshotPool(1)
+        m1 = _mem_stop(b)
+        b = _mem_start()
+        p9 = SnapshotPool(9)
+        m9 = _mem_stop(b)
+        RESULTS["mem_per_snapshot_slot"] = round((m9 - m1) / 8, 1)
+        del p1, p9
+        b = _mem_start()
+        demo = _demo_system()
+        RESULTS["mem_demo_system"] = _mem_stop(b)
+        # Steady state: the message path and the failure paths, after start.
+        refs = demo.actors()
+        imu = refs[1]
+        tell = imu.tell
+        run = demo.run_until_idle
+
+        def messages(n):
+            for i in range(n // 8):
+                for _ in range(8):
+                    tell(i)
+                run()
+
+        messages(64)
+        RESULTS["alloc_steady_messages"] = _steady(messages, 8000)
+        RESULTS["heap_locked_messages"] = _locked_ok(messages, 800)
+        system, sup, imu2 = _root_system(RingBufferFailureTelemetry(8))
+        fail = _root_loop(system, sup, imu2)
+        fail(16)
+        raised = _steady(bench_raise_only, 1000)
+        RESULTS["alloc_steady_failures"] = _steady(fail, 1000)
+        RESULTS["alloc_raise_only"] = raised
+        RESULTS["heap_locked_failures"] = _locked_ok(fail, 200)
+        if UartFailureTelemetry is not None:
+            system, sup, imu3 = _root_system(UartFailureTelemetry(MemWriter()))
+            fail = _root_loop(system, sup, imu3)
+            fail(16)
+            RESULTS["alloc_steady_failures_uart"] = _steady(fail, 1000)
+            RESULTS["heap_locked_failures_uart"] = _locked_ok(fail, 200)
+    finally:
+        if not MICROPYTHON:
+            tracemalloc.stop()
+
+
+def bench_raise_only(n):
+    e0 = PREALLOCATED
+    for _ in range(n):
+        try:
+            raise e0
+        except Exception as e:  # noqa: BLE001
+            clear_traceback(e)
+
+
+# -- 6. UART capacity ---------------------------------------------------------------
+
+
+def _worst_snapshot():
+    # Every field at or past its wire limit (docs/wire-format.md), description != reason.
+    s = FailureSnapshot()
+    s.sequence = 0x3FFFFFFF
+    s.timestamp_ms = 0x3FFFFFFF
+    s.actor_id = 0x3FFFFFFF
+    s.path = tuple("segment%02d_xxxxxxxxxxxxxxxxxxxx" % i for i in range(10))
+    s.error_type = "VeryLongApplicationSpecificErrorTypeName"
+    s.reason = "r" * 64
+    s.set_description("d" * 64)
+    s.component = "c" * 30
+    s.endpoint = "e" * 30
+    s.transport = "t" * 30
+    s.stage = 20
+    for i in range(6):
+        s.add_tag("k%d_xxxxxxxxxxxxxxxx" % i, "v%d_xxxxxxxxxxxxxxxxxxxxxxxxxx" % i)
+    return s
+
+
+def bench_uart():
+    if UartFailureTelemetry is None:
+        return
+    writer = MemWriter()
+    backend = UartFailureTelemetry(writer)
+    system, sup, imu = _root_system(backend)
+    _root_loop(system, sup, imu)(3)  # the first frame carries a sync byte and the start flag
+    RESULTS["uart_frame_typical"] = writer.last
+    snap = _captured(system, imu, PREALLOCATED)
+    worst = _worst_snapshot()
+    on_failure = backend.on_failure
+
+    def typical(n):
+        for _ in range(n):
+            on_failure(snap)
+
+    def worst_case(n):
+        for _ in range(n):
+            on_failure(worst)
+
+    measure("uart_encode_typical", typical, "uart_encode_worst", worst_case)
+    on_failure(worst)
+    RESULTS["uart_frame_worst"] = writer.last
+    try:
+        from cellex.wire import FRAME_MAX
+
+        RESULTS["uart_frame_max"] = FRAME_MAX
+    except ImportError:
+        pass
+    system.root.pool.release(snap)
+
+
+# -- traceback trap -------------------------------------------------------------------
+
+
+class UserError(Exception):
+    pass
+
+
+def _trap(key, make_error, fresh):
+    # RESUME, the cheapest supervision: what is left is the raise itself.
+    system = ActorSystem(ActorSystemConfig(max_actors=2, guardian_strategy=SupervisorStrategy(RESUME)))
+    if fresh:
+
+        class Raiser(Actor):
+            def receive(self, msg):
+                raise make_error()
+
+        actor = Raiser()
+    else:
+        actor = Failer(make_error())
+    ref = system.spawn(actor, "flaky")
+    system.start()
+    tell = ref.tell
+    run = system.run_until_idle
+    block = _TRAP_RAISES // 4
+
+    def loop(n):
+        for _ in range(n):
+            tell(1)
+            run()
+
+    gc.collect()
+    before = _mem_start() if MICROPYTHON else 0
+    times = []
+    for _ in range(4):
+        times.append(_elapsed_ns(loop, block) / block)
+    grown = _mem_stop(before) if MICROPYTHON else None
+    RESULTS[key + "_first_ns"] = round(times[0], 1)
+    RESULTS[key + "_last_ns"] = round(times[-1], 1)
+    RESULTS[key + "_bytes_per_raise"] = None if grown is None else round(grown / (4 * block), 1)
+
+
+def bench_traceback_trap():
+    RESULTS["trap_raises"] = _TRAP_RAISES
+    _trap("trap_user_preallocated", lambda: UserError(REASON), False)
+    _trap("trap_builtin_preallocated", lambda: OSError(REASON), False)
+    _trap("trap_fresh", lambda: UserError(REASON), True)
+
+
+# -- main -----------------------------------------------------------------------------
+
+
+def main():
+    RESULTS["interpreter"] = sys.implementation.name
+    RESULTS["version"] = sys.version
+    RESULTS["platform"] = sys.platform
+    RESULTS["uart"] = UartFailureTelemetry is not None
+    # Each group is timed interleaved: the figures compared with each other
+    # are measured side by side.
+    measure(*(bench_dispatch() + bench_asyncio()))
+    failures, telemetry = bench_failure_root()
+    measure(*(bench_raise() + bench_restart() + failures + bench_observation()))
+    measure(*telemetry)
+    bench_uart()
+    bench_traceback_trap()
+    bench_memory()
+    for check in CHECKS:
+        check()
+    print(json.dumps({"quick": QUICK, "results": RESULTS}))
+
+
+if __name__ == "__main__":
+    main()
