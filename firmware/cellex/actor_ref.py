@@ -5,6 +5,12 @@
 # message only moves two ints and stores a reference, so tell() allocates
 # nothing. The scheduler reads the ring fields directly (one hop less on the
 # dispatch path); nothing else should.
+#
+# Speed: ActorRef has no property (or any other descriptor) on purpose. On
+# MicroPython one property on a class makes EVERY attribute store on its
+# instances look the name up in the class first (≈ 3x slower stores), and
+# tell() and the scheduler store several fields per message. So `pending` is
+# a plain attribute, read-only by convention like the counters.
 from cellex.compat import const
 
 # Actor states (ActorRef.state)
@@ -18,13 +24,16 @@ class ActorRef:
 
     Read-only attributes: `id` (int, unique in the system), `path`
     (ActorPath), `name`, `parent` (ActorRef or None for top-level actors),
-    `actor`, `state` (RUNNING / PAUSED / STOPPED), `capacity`, and counters:
+    `actor`, `state` (RUNNING / PAUSED / STOPPED), `capacity`, `pending`
+    (messages waiting in the mailbox), and counters:
     `delivered`, `dead_letters`, `failures`, `restarts`, `high_water` (the
     most messages ever waiting at once; capacity - high_water is the margin
     never used, QP's low-water mark of free slots).
     """
 
-    def __init__(self, system, actor, actor_id, path, parent, capacity, meta, tags, history, directive):
+    def __init__(
+        self, system, actor, actor_id, path, parent, capacity, meta, tags, history, directive, strategy
+    ):
         self.id = actor_id
         self.path = path
         self.name = path.segments[-1]
@@ -35,7 +44,7 @@ class ActorRef:
         # mailbox ring
         self._mail = [None] * capacity
         self._head = 0
-        self._count = 0
+        self.pending = 0  # messages waiting in the mailbox (read-only)
         self._queued = False
         self._enqueue = system.scheduler.enqueue  # bound once: binding allocates
         self._counters = system.counters
@@ -47,7 +56,7 @@ class ActorRef:
         self.high_water = 0
         # supervision: how this actor supervises its children, and its own
         # restart record as a child of its parent
-        self.strategy = None
+        self.strategy = strategy
         self.directive = directive
         self._history = history
         self._resume_at = 0
@@ -65,7 +74,7 @@ class ActorRef:
         middle of a mailbox update: schedule a bound method stored once
         (`self._tell = ref.tell`) with micropython.schedule() instead.
         """
-        n = self._count
+        n = self.pending
         cap = self.capacity
         if n == cap or self.state == STOPPED:
             self.dead_letters += 1
@@ -76,7 +85,7 @@ class ActorRef:
             i -= cap
         self._mail[i] = msg
         n += 1
-        self._count = n
+        self.pending = n
         if n > self.high_water:
             self.high_water = n
         if not self._queued and self.state == RUNNING:
@@ -84,14 +93,9 @@ class ActorRef:
             self._enqueue(self)
         return True
 
-    @property
-    def pending(self):
-        """Messages waiting in the mailbox."""
-        return self._count
-
     def _drain(self):
         # Stopping: waiting mail becomes dead letters.
-        n = self._count
+        n = self.pending
         if n:
             mail = self._mail
             for i in range(self.capacity):
@@ -99,7 +103,7 @@ class ActorRef:
             self.dead_letters += n
             self._counters.dead_letters += n
         self._head = 0
-        self._count = 0
+        self.pending = 0
 
     def __repr__(self):
         return "<ActorRef " + str(self.path) + ">"

@@ -140,8 +140,8 @@ class RootEscalationSink:
 
     def _capture(self, info):
         pool = self.pool
-        snapshot = pool.acquire() if pool is not None else None
-        if snapshot is None:
+        snapshot = None if pool is None else pool.acquire()
+        if pool is None or snapshot is None:
             self._counters.snapshots_dropped += 1
             return
         try:

@@ -15,14 +15,17 @@ class ReadyQueueScheduler:
 
     on_failure(ref, error) is called when receive() raises; wake() is called
     before each turn while `paused` is non-zero (actors waiting out a restart
-    backoff), to resume those whose delay has passed.
+    backoff), to resume those whose delay has passed. `ready` (read-only) is
+    how many actors are waiting for a turn.
     """
 
+    # No properties here either: see actor_ref.py (a property slows every store).
+
     def __init__(self, capacity, counters, on_failure, wake):
-        self._queue = [None] * capacity
+        self._queue = [None] * capacity  # type: list
         self._capacity = capacity
         self._head = 0
-        self._count = 0
+        self.ready = 0
         self._counters = counters
         self._on_failure = on_failure
         self._wake = wake
@@ -30,17 +33,12 @@ class ReadyQueueScheduler:
 
     def enqueue(self, ref):
         """Put a ready actor at the back of the queue (the caller set ref._queued)."""
-        n = self._count
+        n = self.ready
         i = self._head + n
         if i >= self._capacity:
             i -= self._capacity
         self._queue[i] = ref
-        self._count = n + 1
-
-    @property
-    def ready(self):
-        """How many actors are waiting for a turn."""
-        return self._count
+        self.ready = n + 1
 
     def run(self, budget=-1):
         """Dispatch up to `budget` messages (all there are when budget < 0).
@@ -50,11 +48,12 @@ class ReadyQueueScheduler:
         """
         queue = self._queue
         cap = self._capacity
+        on_failure = self._on_failure
         done = 0
         while done != budget:
             if self.paused:
                 self._wake()
-            n = self._count
+            n = self.ready
             if n == 0:
                 break
             h = self._head
@@ -64,31 +63,45 @@ class ReadyQueueScheduler:
             if h == cap:
                 h = 0
             self._head = h
-            self._count = n - 1
+            self.ready = n - 1
             ref._queued = False
             if ref.state != RUNNING:
                 continue  # paused or stopped after it was queued
             mail = ref._mail
-            mh = ref._head
-            msg = mail[mh]
-            mail[mh] = None
-            mh += 1
-            if mh == ref.capacity:
-                mh = 0
-            ref._head = mh
-            ref._count -= 1
-            ref.delivered += 1
-            done += 1
-            try:
-                ref.actor.receive(msg)
-            except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
-                self._on_failure(ref, e)
-                # Handled: a preallocated exception raised again and again
-                # would otherwise grow its traceback on every raise.
-                clear_traceback(e)
-            if ref._count and ref.state == RUNNING and not ref._queued:
-                ref._queued = True
-                self.enqueue(ref)
+            mcap = ref.capacity
+            # One message per turn. While this actor is the only one ready it
+            # would go to the back of an empty queue and straight out again,
+            # so it keeps the turn without the queue round trip (same order).
+            while True:
+                mh = ref._head
+                msg = mail[mh]
+                mail[mh] = None
+                mh += 1
+                if mh == mcap:
+                    mh = 0
+                ref._head = mh
+                ref.pending -= 1
+                ref.delivered += 1
+                done += 1
+                try:
+                    ref.actor.receive(msg)
+                except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
+                    on_failure(ref, e)
+                    # Handled: a preallocated exception raised again and again
+                    # would otherwise grow its traceback on every raise.
+                    clear_traceback(e)
+                if not ref.pending or ref.state != RUNNING or ref._queued:
+                    break
+                if self.ready or done == budget or self.paused:
+                    # Others are waiting (or the turn must end): back of the queue.
+                    ref._queued = True
+                    n = self.ready
+                    i = self._head + n
+                    if i >= cap:
+                        i -= cap
+                    queue[i] = ref
+                    self.ready = n + 1
+                    break
         self._counters.delivered += done
         return done
 
@@ -96,6 +109,6 @@ class ReadyQueueScheduler:
         """Dispatch one message; True if there was one."""
         return self.run(1) == 1
 
-    def run_until_idle(self):
-        """Dispatch until no actor is ready; return the count dispatched."""
-        return self.run(-1)
+    # run() with no budget already dispatches until no actor is ready; the
+    # alias saves a call layer per main-loop turn.
+    run_until_idle = run

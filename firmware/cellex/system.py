@@ -17,6 +17,10 @@ from cellex.supervision import ONE_FOR_ALL, ONE_FOR_ONE, RestartHistory, Supervi
 from cellex.telemetry import TelemetryContext
 
 _USER = ("user",)
+# The strategy of actors spawned without one. Strategies are never changed
+# after they are made, so every such actor shares this one (an own copy per
+# actor would cost ~200 heap bytes each).
+_DEFAULT_STRATEGY = SupervisorStrategy()
 
 
 class ActorSystem:
@@ -94,12 +98,14 @@ class ActorSystem:
         tags = tuple((str(k), str(v)) for k, v in tags)
         path = ActorPath((parent.path.segments if parent is not None else _USER) + (name,))
         guardian = cfg.guardian_strategy if parent is None else parent.strategy
+        if guardian is None:
+            raise ValueError("config has no guardian strategy: use with_guardian_strategy()")
         history = RestartHistory(guardian.max_restarts)
         ref = ActorRef(
             self, actor, len(self._refs) + 1, path, parent, capacity,
             (component, endpoint, transport), tags, history, directive,
+            _DEFAULT_STRATEGY if supervisor is None else supervisor,
         )  # fmt: skip
-        ref.strategy = supervisor or SupervisorStrategy()
         actor.ref = ref
         actor.system = self
         self._refs.append(ref)
@@ -188,7 +194,7 @@ class ActorSystem:
                 ref.state = RUNNING
                 scheduler.paused -= 1
                 self._call_on_restart(ref)
-                if ref.state == RUNNING and ref._count and not ref._queued:
+                if ref.state == RUNNING and ref.pending and not ref._queued:
                     ref._queued = True
                     scheduler.enqueue(ref)
 
