@@ -125,6 +125,9 @@ $(STUBS_DIR)/%/.installed: boards/%/requirements-stubs.txt | venv
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps --target $(@D) -r $<
 	touch $@
 
+# boards/<B>/pyrightconfig.json: firmware/ and the board config against build/stubs/<B>
+# (from boards/<B>/requirements-stubs.txt); MICROPYTHON is defined true there, so the
+# CPython branch of compat.py is not checked against MicroPython stubs.
 typecheck: venv
 	$(call check_board_if_set)
 	@status=0; for b in $(if $(BOARD),$(BOARD),$(BOARDS)); do \
