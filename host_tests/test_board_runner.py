@@ -105,3 +105,9 @@ def test_a_board_that_resets_mid_test_is_reported_and_the_run_goes_on(session):
 def test_a_skipped_test_reports_its_reason_from_the_board(session):
     _put(session, "skip_fixture", "import support\n\ndef test_skip():\n    support.skip('needs a pty')\n")
     assert session.run_test("skip_fixture", "test_skip") == (77, "needs a pty")
+
+
+def test_make_test_board_without_a_port_says_what_to_pass():
+    proc = subprocess.run(["make", "test-board"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "make test-board needs PORT=" in proc.stdout + proc.stderr

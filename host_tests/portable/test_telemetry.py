@@ -1,4 +1,5 @@
 # Failure telemetry at the root: snapshots, back-ends, injection, observation, failure isolation.
+import support
 from actors import BOOM, FAIL, Boom, Counter, Recorder
 from cellex.actor_ref import STOPPED
 from cellex.config import ActorSystemConfig
@@ -16,7 +17,8 @@ from cellex.telemetry import (
 )
 from cellex.telemetry_fanout import FanOutFailureTelemetry
 from cellex.telemetry_ring import RingBufferFailureTelemetry
-from support import assert_no_alloc
+from cellex.telemetry_uart import UartFailureTelemetry
+from support import assert_no_alloc, heap_growth
 
 _ESCALATE = SupervisorStrategy(ESCALATE)
 
@@ -384,6 +386,49 @@ def test_the_failure_path_to_the_ring_buffer_allocates_nothing():
 
 def test_the_failure_path_through_a_fan_out_allocates_nothing():
     _no_alloc_failures(FanOutFailureTelemetry(RingBufferFailureTelemetry(2), NOOP_FAILURE_TELEMETRY))
+
+
+class _Wire:
+    """An in-memory UART: takes every frame whole, keeps only counts (allocates nothing)."""
+
+    def __init__(self):
+        self.frames = 0
+        self.bytes = 0
+
+    def write(self, buf, n=-1):
+        n = len(buf) if n < 0 else n
+        self.frames += 1
+        self.bytes += n
+        return n
+
+
+def test_the_failure_path_to_the_uart_back_end_allocates_nothing():
+    wire = _Wire()
+    uart = UartFailureTelemetry(wire)
+    _no_alloc_failures(uart)
+    assert uart.frames_dropped == 0
+    assert uart.frames_sent >= 1000
+    assert wire.bytes >= uart.bytes_sent > 0
+
+
+def test_the_heap_stays_flat_over_thousands_of_failures_with_every_back_end():
+    ring = RingBufferFailureTelemetry(4)
+    uart = UartFailureTelemetry(_Wire())
+    system = _no_alloc_failures(FanOutFailureTelemetry(ring, uart), count=10)
+    leaf = system.lookup("/user/sensors/imu")
+    sup = leaf.parent
+
+    def failures():
+        for _ in range(2000):
+            sup.state = leaf.state = 0
+            leaf.tell(FAIL)
+            system.run_until_idle()
+
+    failures()
+    # MicroPython: gc.mem_alloc() exactly flat; CPython: int boxing moves a few bytes.
+    limit = 0 if support.MICROPYTHON else 1024
+    assert heap_growth(failures, 1) <= limit
+    assert system.counters.root_failures >= 4000
 
 
 def test_bad_back_ends_and_builders_are_refused_at_configuration():

@@ -6,6 +6,7 @@ import support
 from cellex.snapshot import FailureSnapshot
 from cellex.wire import FRAME_MAX, FrameEncoder
 
+
 def load_vectors():
     with open(support.data_path("wire-vectors.json")) as f:
         return json.load(f)["vectors"]
