@@ -20,7 +20,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 lint: venv
-	$(BIN)/ruff check firmware tools host_tests boards
+	$(BIN)/ruff check firmware boards apps tools host_tests
 
 clean:
 	rm -rf build .pytest_cache
