@@ -16,6 +16,7 @@ import micropython
 from cellex.actor import Actor
 from cellex.config import ActorSystemConfig
 from cellex.metrics import TELEMETRY_INVOKED, MetricsSink
+from cellex.snapshot import TaggedError
 from cellex.supervision import ESCALATE, RESTART, RESUME, SupervisorStrategy
 from cellex.system import ActorSystem
 from cellex.telemetry import FailureTelemetryObservationConfig
@@ -34,7 +35,7 @@ _PERIOD_MS = 20  # one reading every 20 ms: the script takes about 1.2 s
 _IMU_TIMEOUT = OSError(errno.ETIMEDOUT)
 
 
-class SensorFault(Exception):
+class SensorFault(TaggedError):
     """A sensor's reading is unusable (raised fresh: collected after use)."""
 
 
@@ -76,8 +77,7 @@ class Filter(Actor):
     def receive(self, n):
         if n == 40:
             e = SensorFault("spike in sample %d" % n)
-            # Tags attached to the failure itself (a user exception class:
-            # MicroPython's built-in exceptions take no attributes).
+            # Tags attached to the failure itself (a TaggedError).
             e.telemetry_tags = (("sample", str(n)),)
             raise e
         self.out.tell(n)

@@ -27,6 +27,7 @@ _attrs = {
     "ROOT_RESET": "root_escalation_sink",
     "FailureSnapshot": "snapshot",
     "TelemetryTag": "snapshot",
+    "TaggedError": "snapshot",
     "MAX_FAILURE_SNAPSHOT_TAGS": "snapshot",
     "FailureTelemetry": "telemetry",
     "NoopFailureTelemetry": "telemetry",

@@ -21,6 +21,19 @@ class TelemetryTag:
         self.value = value
 
 
+class TaggedError(Exception):
+    """Base class for exceptions that carry telemetry tags of their own.
+
+    Set `telemetry_tags` (a tuple of (key, value) str pairs) on the class or on
+    an instance; the root adds them to the snapshot after the actor's spawn
+    tags. A base class rather than a duck-typed attribute: MicroPython's
+    built-in exceptions take no attributes, and looking up a missing attribute
+    with getattr(e, name, None) can allocate while the heap is locked.
+    """
+
+    telemetry_tags = ()
+
+
 class FailureSnapshot:
     """A read-only record of one failure, as the root hands it to telemetry.
 
@@ -38,9 +51,9 @@ class FailureSnapshot:
       component, endpoint, transport
                     the actor's metadata ("" when unset), then
       tags          up to MAX_FAILURE_SNAPSHOT_TAGS free tags: the actor's spawn tags
-                    first, then the failure's own (exception attribute
-                    `telemetry_tags`); `tag_count` of them are valid, `tags_dropped`
-                    counts those that did not fit
+                    first, then the failure's own (`telemetry_tags` of a TaggedError);
+                    `tag_count` of them are valid, `tags_dropped` counts those that
+                    did not fit
       stage         escalation stage: the number of supervisor hops the failure
                     climbed before reaching the root
     Back-ends must not keep a snapshot past on_failure(): its slot is reused.
@@ -130,9 +143,8 @@ class FailureSnapshot:
         self.stage = info.stage
         for key, value in actor.tags:
             self.add_tag(key, value)
-        extra = getattr(error, "telemetry_tags", None)
-        if extra is not None:
-            for key, value in extra:
+        if isinstance(error, TaggedError):
+            for key, value in error.telemetry_tags:
                 self.add_tag(key, value)
 
     def copy_from(self, other):

@@ -5,7 +5,7 @@ from cellex.actor_ref import STOPPED
 from cellex.config import ActorSystemConfig
 from cellex.metrics import BUCKET_BOUNDS_US, TELEMETRY_INVOKED, MetricsSink
 from cellex.root_escalation_sink import ROOT_RESET
-from cellex.snapshot import DESCRIPTION_CAPACITY, MAX_FAILURE_SNAPSHOT_TAGS
+from cellex.snapshot import DESCRIPTION_CAPACITY, MAX_FAILURE_SNAPSHOT_TAGS, TaggedError
 from cellex.supervision import ESCALATE, SupervisorStrategy
 from cellex.system import ActorSystem
 from cellex.telemetry import (
@@ -133,7 +133,7 @@ def test_an_exception_without_a_text_reason_gives_an_empty_description():
     assert cap.records[0]["description"] == ""
 
 
-class Tagged(Exception):
+class Tagged(TaggedError):
     pass
 
 
@@ -429,6 +429,22 @@ def test_the_heap_stays_flat_over_thousands_of_failures_with_every_back_end():
     limit = 0 if support.MICROPYTHON else 1024
     assert heap_growth(failures, 1) <= limit
     assert system.counters.root_failures >= 4000
+
+
+def test_an_untagged_user_exception_adds_no_tags_and_allocates_nothing():
+    ring = RingBufferFailureTelemetry(2)
+    _no_alloc_failures(ring)  # Counter raises BOOM, a plain Exception subclass
+    assert ring.newest().tags() == [("bus", "i2c0")]
+
+
+def test_tags_set_on_a_tagged_error_class_reach_the_snapshot():
+    class Bus(TaggedError):
+        telemetry_tags = (("bus", "spi1"),)
+
+    cap = Capture()
+    system, leaf = _system(ActorSystemConfig(max_actors=8).with_failure_telemetry(cap))
+    _fail(system, leaf, Bus("nack"))
+    assert cap.records[0]["tags"] == [("bus", "spi1")]
 
 
 def test_bad_back_ends_and_builders_are_refused_at_configuration():
