@@ -70,15 +70,19 @@ def test_a_port_with_no_micropython_on_it_is_a_clear_error():
             except OSError:
                 return
 
-    threading.Thread(target=babble, daemon=True).start()
+    babbler = threading.Thread(target=babble, daemon=True)
+    babbler.start()
     try:
         s = BoardSession(os.ttyname(slave), connect_timeout_s=2)
         with pytest.raises(BoardError, match="did not answer as a MicroPython raw REPL"):
             s.connect()
         s.close()
     finally:
+        # End the thread before closing the master: a thread still reading a
+        # closed fd number would read whatever file gets that number next.
         stop.set()
-        os.close(slave)
+        os.close(slave)  # the master's read now fails with EIO
+        babbler.join(timeout=5)
         os.close(master)
 
 

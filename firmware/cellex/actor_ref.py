@@ -26,7 +26,8 @@ class ActorRef:
     (ActorPath), `name`, `parent` (ActorRef or None for top-level actors),
     `actor`, `state` (RUNNING / PAUSED / STOPPED), `capacity`, `pending`
     (messages waiting in the mailbox), and counters:
-    `delivered`, `dead_letters`, `failures`, `restarts`, `high_water` (the
+    `delivered` (added up at the end of each of the actor's turns),
+    `dead_letters`, `failures`, `restarts`, `high_water` (the
     most messages ever waiting at once; capacity - high_water is the margin
     never used, QP's low-water mark of free slots).
     """
@@ -60,6 +61,8 @@ class ActorRef:
         self.directive = directive
         self._history = history
         self._resume_at = 0
+        # this actor and its descendants, parents first
+        self._subtree = (self,)  # type: tuple
         # telemetry metadata, held by reference
         self.component, self.endpoint, self.transport = meta
         self.tags = tags

@@ -40,7 +40,8 @@ class CompositeEscalationSink:
             strategy = self._guardian if parent is None else parent.strategy
             d = subject.directive
             if d is None:
-                d = strategy.decide(error)
+                # strategy.decide(error), without the call when there is no decider
+                d = strategy.directive if strategy.decider is None else strategy.decide(error)
             if d == RESTART:
                 now = self._ticks_ms()
                 if subject._history.allow(now, strategy, self._ticks_diff):

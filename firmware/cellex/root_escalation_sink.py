@@ -105,7 +105,8 @@ class RootEscalationSink:
                 info.stage = stage
                 info.sequence = seq
                 info.timestamp_ms = self._ticks_ms()
-                self._notify(info)
+                if self.event_handler is not None or self.event_listener is not None:
+                    self._notify(info)
                 self._capture(info)
                 info.actor = info.subject = info.error = None
             finally:

@@ -64,11 +64,14 @@ class ReadyQueueScheduler:
                 h = 0
             self._head = h
             self.ready = n - 1
-            ref._queued = False
             if ref.state != RUNNING:
+                ref._queued = False
                 continue  # paused or stopped after it was queued
+            # ref._queued stays True during its turn: a tell() to it from its
+            # own receive() (or anyone's) does not queue it a second time.
             mail = ref._mail
             mcap = ref.capacity
+            turn = 0
             # One message per turn. While this actor is the only one ready it
             # would go to the back of an empty queue and straight out again,
             # so it keeps the turn without the queue round trip (same order).
@@ -81,8 +84,7 @@ class ReadyQueueScheduler:
                     mh = 0
                 ref._head = mh
                 ref.pending -= 1
-                ref.delivered += 1
-                done += 1
+                turn += 1
                 try:
                     ref.actor.receive(msg)
                 except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
@@ -90,18 +92,21 @@ class ReadyQueueScheduler:
                     # Handled: a preallocated exception raised again and again
                     # would otherwise grow its traceback on every raise.
                     clear_traceback(e)
-                if not ref.pending or ref.state != RUNNING or ref._queued:
+                    if ref.state != RUNNING:
+                        break
+                if not ref.pending or self.ready or done + turn == budget or self.paused:
                     break
-                if self.ready or done == budget or self.paused:
-                    # Others are waiting (or the turn must end): back of the queue.
-                    ref._queued = True
-                    n = self.ready
-                    i = self._head + n
-                    if i >= cap:
-                        i -= cap
-                    queue[i] = ref
-                    self.ready = n + 1
-                    break
+            done += turn
+            ref.delivered += turn
+            if ref.pending and ref.state == RUNNING:
+                n = self.ready  # back of the queue, still marked queued
+                i = self._head + n
+                if i >= cap:
+                    i -= cap
+                queue[i] = ref
+                self.ready = n + 1
+            else:
+                ref._queued = False
         self._counters.delivered += done
         return done
 

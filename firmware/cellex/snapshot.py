@@ -31,7 +31,7 @@ class TaggedError(Exception):
     with getattr(e, name, None) can allocate while the heap is locked.
     """
 
-    telemetry_tags = ()
+    telemetry_tags = ()  # type: tuple
 
 
 class FailureSnapshot:
@@ -60,23 +60,14 @@ class FailureSnapshot:
     """
 
     def __init__(self):
+        self._description = bytearray(DESCRIPTION_CAPACITY)
+        self._description_view = memoryview(self._description)
+        self._tags = [TelemetryTag() for _ in range(MAX_FAILURE_SNAPSHOT_TAGS)]
+        self._slot = 0  # index in its SnapshotPool
         self.sequence = 0
         self.timestamp_ms = 0
         self.actor_id = 0
-        self.path = ()
-        self.error_type = ""
-        self.reason = ""
-        self._description = bytearray(DESCRIPTION_CAPACITY)
-        self._description_view = memoryview(self._description)
-        self.description_len = 0
-        self.description_truncated = False
-        self.component = ""
-        self.endpoint = ""
-        self.transport = ""
-        self.stage = 0
-        self._tags = [TelemetryTag() for _ in range(MAX_FAILURE_SNAPSHOT_TAGS)]
-        self.tag_count = 0
-        self.tags_dropped = 0
+        self.clear()
 
     def description_bytes(self):
         """The description's bytes: a memoryview slice (allocates; not for hot paths)."""
@@ -125,7 +116,7 @@ class FailureSnapshot:
             self.description_truncated = False
 
     def capture(self, info):
-        """Fill this slot from a root FailureInfo (see root_escalation_sink)."""
+        """Fill every field of this slot from a root FailureInfo (see root_escalation_sink)."""
         actor = info.actor
         error = info.error
         self.sequence = info.sequence
@@ -141,6 +132,8 @@ class FailureSnapshot:
         self.endpoint = actor.endpoint
         self.transport = actor.transport
         self.stage = info.stage
+        self.tag_count = 0
+        self.tags_dropped = 0
         for key, value in actor.tags:
             self.add_tag(key, value)
         if isinstance(error, TaggedError):
@@ -198,25 +191,23 @@ class SnapshotPool:
         if slots < 1:
             raise ValueError("snapshot pool needs at least 1 slot, got %d" % slots)
         self._slots = [FailureSnapshot() for _ in range(slots)]
+        for i in range(slots):
+            self._slots[i]._slot = i
         self._busy = bytearray(slots)
         self.capacity = slots
 
     def acquire(self):
+        """A free slot, still holding its previous failure (capture() overwrites it all)."""
         busy = self._busy
         for i in range(self.capacity):
             if not busy[i]:
                 busy[i] = 1
-                s = self._slots[i]
-                s.clear()
-                return s
+                return self._slots[i]
         return None
 
     def release(self, snapshot):
-        slots = self._slots
-        for i in range(self.capacity):
-            if slots[i] is snapshot:
-                self._busy[i] = 0
-                return
+        """Give a slot back."""
+        self._busy[snapshot._slot] = 0
 
     def in_use(self):
         """How many slots are taken now."""

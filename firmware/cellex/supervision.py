@@ -110,18 +110,23 @@ class RestartHistory:
         if cap == 0:
             return False
         times = self._times
+        i = self._next
+        within = strategy.within_ms
         if self._n == cap:
             # The oldest of the last `cap` restarts must have left the window.
-            if ticks_diff(now, times[self._next]) < strategy.within_ms:
+            if ticks_diff(now, times[i]) < within:
                 return False
         else:
             self._n += 1
-        if self._restarted and ticks_diff(now, self.last) < strategy.within_ms:
-            self.shift += 1
-        else:
-            self.shift = 0
-        self._restarted = True
-        times[self._next] = now
-        self._next = (self._next + 1) % cap
-        self.last = now
+        if strategy.backoff_min_ms:
+            # Backoff doubles while restarts come closer together than the window.
+            if self._restarted and ticks_diff(now, self.last) < within:
+                self.shift += 1
+            else:
+                self.shift = 0
+            self._restarted = True
+            self.last = now
+        times[i] = now
+        i += 1
+        self._next = 0 if i == cap else i
         return True

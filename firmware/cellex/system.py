@@ -35,11 +35,13 @@ class ActorSystem:
         self.config = cfg
         self.counters = SystemCounters()
         self._ticks_ms = cfg.ticks_ms
-        self.scheduler = ReadyQueueScheduler(cfg.max_actors, self.counters, self._on_failure, self._wake)
         self.root = RootEscalationSink(self, cfg)
         self._escalation = CompositeEscalationSink(
             self, self.root, cfg.guardian_strategy, cfg.escalation_handler, cfg.ticks_ms, ticks_diff
         )
+        # A failure in receive() goes straight to the escalation chain.
+        handle = self._escalation.handle
+        self.scheduler = ReadyQueueScheduler(cfg.max_actors, self.counters, handle, self._wake)
         self._refs = []
         self.started = False
         self.run = self.scheduler.run
@@ -109,6 +111,12 @@ class ActorSystem:
         actor.ref = ref
         actor.system = self
         self._refs.append(ref)
+        # Each ancestor's subtree (itself, then descendants in spawn order) gains
+        # the new actor: restarting and stopping walk these, not every actor.
+        a = parent
+        while a is not None:
+            a._subtree += (ref,)
+            a = a.parent
         return ref
 
     def start(self):
@@ -145,9 +153,6 @@ class ActorSystem:
 
     # -- supervision (no allocation below) ----------------------------------
 
-    def _on_failure(self, ref, error):
-        self._escalation.handle(ref, error)
-
     def _restart_scope(self, subject, strategy, now):
         # RESTART: the scope picks the siblings, each restarts with its subtree.
         scope = strategy.scope
@@ -163,12 +168,12 @@ class ActorSystem:
                 self._restart(ref, strategy, now)
 
     def _restart(self, target, strategy, now):
-        delay = strategy.backoff_ms(target._history.shift)
-        refs = self._refs
-        for ref in refs:
-            if ref.state != STOPPED and self._within(ref, target):
+        delay = strategy.backoff_ms(target._history.shift) if strategy.backoff_min_ms else 0
+        counters = self.counters
+        for ref in target._subtree:  # parents before children
+            if ref.state != STOPPED:
                 ref.restarts += 1
-                self.counters.restarts += 1
+                counters.restarts += 1
                 if delay:
                     if ref.state != PAUSED:
                         ref.state = PAUSED
@@ -200,12 +205,12 @@ class ActorSystem:
 
     def _stop(self, target):
         # Stop `target` and its subtree, children first.
-        refs = self._refs
-        i = len(refs) - 1
+        subtree = target._subtree
+        i = len(subtree) - 1
         while i >= 0:
-            ref = refs[i]
+            ref = subtree[i]
             i -= 1
-            if ref.state == STOPPED or not self._within(ref, target):
+            if ref.state == STOPPED:
                 continue
             if ref.state == PAUSED:
                 self.scheduler.paused -= 1
@@ -215,12 +220,3 @@ class ActorSystem:
                 ref.actor.on_stop()
             except Exception:  # noqa: BLE001 - stopping goes on
                 self.counters.failures += 1
-
-    @staticmethod
-    def _within(ref, ancestor):
-        # True when `ref` is `ancestor` or below it.
-        while ref is not None:
-            if ref is ancestor:
-                return True
-            ref = ref.parent
-        return False

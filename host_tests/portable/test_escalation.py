@@ -155,24 +155,26 @@ def test_the_reset_policy_calls_the_reset_function_after_the_root_is_done():
 
 
 def _nesting_system(times):
-    """A root event handler that makes another root failure, `times` times over."""
+    """A root event handler that makes the next actor fail, `times` times over, nesting deeper."""
     box = []
 
     def handler(info):
         system = box[0]
-        if len(box) > times:
+        n = len(box)
+        if n > times:
             return
         box.append(info.sequence)
-        other = system.lookup("/user/other")
+        other = system.lookup("/user/other%d" % n)
         other.tell(FAIL)
         system.run_once()
 
-    cfg = ActorSystemConfig(max_actors=4).with_event_handler(handler)
+    cfg = ActorSystemConfig(max_actors=8).with_event_handler(handler)
     cfg.with_guardian_strategy(SupervisorStrategy(ESCALATE))
     system = ActorSystem(cfg)
     box.append(system)
     first = system.spawn(Recorder(), "first")
-    system.spawn(Recorder(), "other")
+    for i in range(1, 6):
+        system.spawn(Recorder(), "other%d" % i)
     system.start()
     first.tell(FAIL)
     system.run_until_idle()
@@ -184,7 +186,28 @@ def test_a_failure_raised_while_the_root_is_busy_is_handled_too():
     assert system.counters.root_failures == 2
     assert system.counters.nested_dropped == 0
     assert first.state == STOPPED
-    assert system.lookup("/user/other").state == STOPPED
+    assert system.lookup("/user/other1").state == STOPPED
+
+
+def test_an_actor_in_the_middle_of_its_turn_is_not_dispatched_again_by_a_nested_run():
+    log = []
+    box = []
+
+    class SelfTeller(Recorder):
+        def receive(self, msg):
+            log.append(("enter", msg))
+            if msg == 1:
+                self.ref.tell(2)
+                box[0].run_once()  # re-entrant run: must not re-enter this actor
+            log.append(("leave", msg))
+
+    system = ActorSystem(ActorSystemConfig(max_actors=2))
+    box.append(system)
+    ref = system.spawn(SelfTeller(), "self")
+    system.start()
+    ref.tell(1)
+    system.run_until_idle()
+    assert log == [("enter", 1), ("leave", 1), ("enter", 2), ("leave", 2)]
 
 
 def test_nesting_inside_the_root_is_bounded_and_counted():

@@ -150,6 +150,21 @@ def test_tags_keep_spawn_tags_first_then_the_failures_own_and_count_the_overflow
     assert r["tags_dropped"] == 1
 
 
+def test_a_reused_snapshot_slot_carries_nothing_over_from_the_last_failure():
+    cap = Capture()
+    cfg = ActorSystemConfig(max_actors=8, snapshot_slots=1).with_failure_telemetry(cap)
+    system, leaf = _system(cfg, depth=1)
+    first = Tagged("x" * (DESCRIPTION_CAPACITY + 1))
+    first.telemetry_tags = (("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", "5"))
+    _fail(system, leaf, first)
+    leaf.state = 0
+    _fail(system, leaf, OSError(5))
+    second = cap.records[1]
+    assert (second["tags"], second["tags_dropped"]) == ([], 0)
+    assert (second["description"], second["truncated"]) == ("", False)
+    assert second["error_type"] == "OSError"
+
+
 def test_sequence_numbers_count_every_failure_at_the_root():
     cap = Capture()
     system, leaf = _system(ActorSystemConfig(max_actors=8).with_failure_telemetry(cap), depth=1)
