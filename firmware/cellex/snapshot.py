@@ -61,7 +61,6 @@ class FailureSnapshot:
 
     def __init__(self):
         self._description = bytearray(DESCRIPTION_CAPACITY)
-        self._description_view = memoryview(self._description)
         self._tags = [TelemetryTag() for _ in range(MAX_FAILURE_SNAPSHOT_TAGS)]
         self._slot = 0  # index in its SnapshotPool
         self.sequence = 0
@@ -71,7 +70,7 @@ class FailureSnapshot:
 
     def description_bytes(self):
         """The description's bytes: a memoryview slice (allocates; not for hot paths)."""
-        return self._description_view[: self.description_len]
+        return memoryview(self._description)[: self.description_len]
 
     # `snapshot.description`, the description as a str (allocates; for hosts
     # and tests). Served by __getattr__ rather than a property on purpose: on
