@@ -84,10 +84,8 @@ def _pending_input(fd: int) -> int:
     return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
 
 
-def test_every_failure_sent_from_micropython_over_a_pty_is_printed_or_counted_as_dropped(monkeypatch):
-    n = 300
-    master, slave = os.openpty()
-    tty.setraw(slave)
+def _signal_when_opened(monkeypatch):
+    """An Event set once the monitor has opened its port (pyserial drops what came before)."""
     opened = threading.Event()
     real_open = mon.open_port
 
@@ -97,6 +95,14 @@ def test_every_failure_sent_from_micropython_over_a_pty_is_printed_or_counted_as
         return p
 
     monkeypatch.setattr(mon, "open_port", open_and_signal)
+    return opened
+
+
+def test_every_failure_sent_from_micropython_over_a_pty_is_printed_or_counted_as_dropped(monkeypatch):
+    n = 300
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    opened = _signal_when_opened(monkeypatch)
     out = io.StringIO()
     result = {}
 
@@ -146,15 +152,7 @@ def _serve(frames: bytes, monkeypatch):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
-    opened = threading.Event()
-    real_open = mon.open_port
-
-    def open_and_signal(port, baud=115200):
-        p = real_open(port, baud)
-        opened.set()
-        return p
-
-    monkeypatch.setattr(mon, "open_port", open_and_signal)
+    opened = _signal_when_opened(monkeypatch)
 
     def serve():
         conn, _ = srv.accept()

@@ -208,24 +208,23 @@ def monitor(
     return decoder.stats()
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("%r is not a number" % text) from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError("must be positive, got %d" % v)
-    return v
+def _positive(kind, what):
+    """An argparse type: `kind` (int or float) parsed from text, > 0."""
+
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r is not %s" % (text, what)) from None
+        if v <= 0:
+            raise argparse.ArgumentTypeError("must be positive, got %s" % text)
+        return v
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text) from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError("must be positive, got %s" % text)
-    return v
+_positive_int = _positive(int, "a number")
+_positive_float = _positive(float, "a number of seconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
