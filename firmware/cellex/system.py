@@ -7,7 +7,7 @@ import gc
 
 from cellex.actor_path import ActorPath
 from cellex.actor_ref import PAUSED, RUNNING, STOPPED, ActorRef
-from cellex.compat import ticks_add, ticks_diff
+from cellex.compat import clear_traceback, ticks_add, ticks_diff
 from cellex.config import ActorSystemConfig
 from cellex.counters import SystemCounters
 from cellex.escalation import CompositeEscalationSink
@@ -185,7 +185,8 @@ class ActorSystem:
     def _call_on_restart(self, ref):
         try:
             ref.actor.on_restart()
-        except Exception:  # noqa: BLE001 - an actor that cannot restart is stopped
+        except Exception as e:  # noqa: BLE001 - an actor that cannot restart is stopped
+            clear_traceback(e)
             self.counters.failures += 1
             ref.failures += 1
             self._stop(ref)
