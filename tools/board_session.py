@@ -150,7 +150,8 @@ class BoardSession:
         self._mkdir(REMOTE_PACKAGE)
         for src in sorted(PACKAGE_DIR.glob("*.py")):
             dst = out_dir / (src.stem + ".mpy")
-            cmd = [str(mpy_cross), "-o", str(dst), "-s", "cellex/" + src.name]
+            # -O1 as `make mpy` and firmware/manifest.py: the bytecode a frozen build carries
+            cmd = [str(mpy_cross), "-O1", "-o", str(dst), "-s", "cellex/" + src.name]
             if arch:
                 cmd.append("-march=" + arch)
             proc = subprocess.run(cmd + [str(src)], capture_output=True, text=True, timeout=60)
