@@ -85,3 +85,24 @@ def test_delivered_counts_every_message_handed_to_receive():
     system.run_until_idle()
     assert ref.delivered == 2
     assert system.counters.delivered == 2
+
+
+def test_tell_works_from_a_micropython_schedule_callback_without_allocating():
+    import support
+
+    if not support.MICROPYTHON:
+        support.skip("micropython.schedule exists only on MicroPython")
+    import micropython
+
+    system, actor, ref = _system()
+    tell = ref.tell  # bound once, as an interrupt handler must
+
+    def from_soft_irq():
+        micropython.schedule(tell, 7)
+        for _ in range(100):  # the VM runs scheduled callbacks between bytecodes
+            if ref.pending:
+                break
+        system.run_until_idle()
+
+    support.assert_no_alloc(from_soft_irq)
+    assert actor.got == [7]
