@@ -426,6 +426,30 @@ def test_the_failure_path_to_the_uart_back_end_allocates_nothing():
     assert wire.bytes >= uart.bytes_sent > 0
 
 
+class _FullWire:
+    """A UART whose transmit buffer is full: takes nothing."""
+
+    def write(self, buf, n=-1):
+        return 0
+
+
+class _BrokenWire:
+    def write(self, buf, n=-1):
+        raise OSError(5)
+
+
+def test_a_full_or_raising_uart_leaves_supervision_untouched_and_counts_the_drops():
+    for wire in (_FullWire(), _BrokenWire()):
+        uart = UartFailureTelemetry(wire)
+        system, leaf = _system(ActorSystemConfig(max_actors=8).with_failure_telemetry(uart))
+        _fail(system, leaf)
+        assert leaf.state == STOPPED
+        assert system.counters.root_failures == 1
+        assert system.counters.telemetry_errors == 0  # the back-end swallowed it
+        assert uart.frames_dropped == 1
+        assert uart.drops_pending == 1
+
+
 def test_the_heap_stays_flat_over_thousands_of_failures_with_every_back_end():
     ring = RingBufferFailureTelemetry(4)
     uart = UartFailureTelemetry(_Wire())
