@@ -25,8 +25,9 @@ class ActorSystemConfig:
         self.max_actors = max_actors
         self.mailbox_capacity = mailbox_capacity
         self.snapshot_slots = snapshot_slots
-        self.guardian_strategy = None
-        self.with_guardian_strategy(SupervisorStrategy() if guardian_strategy is None else guardian_strategy)
+        self.guardian_strategy = SupervisorStrategy()
+        if guardian_strategy is not None:
+            self.with_guardian_strategy(guardian_strategy)
         self.telemetry = None
         self.telemetry_builder = None
         self.observation = None

@@ -18,14 +18,13 @@ class CompositeEscalationSink:
     counted (handler_errors) and the failure goes on to the root.
     """
 
-    def __init__(self, system, root, guardian, handler, ticks_ms, ticks_diff):
+    def __init__(self, system, root, guardian, handler, ticks_ms):
         self._system = system
         self._counters = system.counters
         self._root = root
         self._guardian = guardian
         self._handler = handler
         self._ticks_ms = ticks_ms
-        self._ticks_diff = ticks_diff
 
     def handle(self, origin, error):
         """A failure of actor `origin`: apply the supervisors' decisions."""
@@ -44,7 +43,7 @@ class CompositeEscalationSink:
                 d = strategy.directive if strategy.decider is None else strategy.decide(error)
             if d == RESTART:
                 now = self._ticks_ms()
-                if subject._history.allow(now, strategy, self._ticks_diff):
+                if subject._history.allow(now, strategy):
                     system._restart_scope(subject, strategy, now)
                     return
                 counters.intensity_exceeded += 1

@@ -1,5 +1,6 @@
 # cellex.supervision: supervisor directives, scopes and the restart-intensity / backoff strategy.
 # MIT licence.
+from cellex.compat import ticks_diff
 
 # Directives: what a supervisor does with a failed child.
 RESUME = 0  # keep the actor and its state; the failing message is dropped
@@ -17,6 +18,12 @@ SCOPE_NAMES = ("ONE_FOR_ONE", "ONE_FOR_ALL", "REST_FOR_ONE")
 
 # Backoff doubling stops here, so delays never become big ints.
 _MAX_BACKOFF_SHIFT = 16
+
+
+def check_directive(directive):
+    """Raise ValueError unless `directive` is RESUME, RESTART, STOP or ESCALATE."""
+    if directive not in (RESUME, RESTART, STOP, ESCALATE):
+        raise ValueError("bad directive %r: use RESUME, RESTART, STOP or ESCALATE" % (directive,))
 
 
 class SupervisorStrategy:
@@ -46,8 +53,7 @@ class SupervisorStrategy:
         backoff_max_ms=0,
         decider=None,
     ):
-        if directive not in (RESUME, RESTART, STOP, ESCALATE):
-            raise ValueError("bad directive %r: use RESUME, RESTART, STOP or ESCALATE" % (directive,))
+        check_directive(directive)
         if scope not in (ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE):
             raise ValueError("bad scope %r: use ONE_FOR_ONE, ONE_FOR_ALL or REST_FOR_ONE" % (scope,))
         if max_restarts < 0 or within_ms <= 0:
@@ -104,7 +110,7 @@ class RestartHistory:
         self.shift = 0
         self._restarted = False
 
-    def allow(self, now, strategy, ticks_diff):
+    def allow(self, now, strategy):
         """Record a restart at `now` if the limit allows it; False means escalate."""
         cap = strategy.max_restarts
         if cap == 0:

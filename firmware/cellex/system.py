@@ -13,7 +13,13 @@ from cellex.counters import SystemCounters
 from cellex.escalation import CompositeEscalationSink
 from cellex.root_escalation_sink import RootEscalationSink
 from cellex.scheduler import ReadyQueueScheduler
-from cellex.supervision import ONE_FOR_ALL, ONE_FOR_ONE, RestartHistory, SupervisorStrategy
+from cellex.supervision import (
+    ONE_FOR_ALL,
+    ONE_FOR_ONE,
+    RestartHistory,
+    SupervisorStrategy,
+    check_directive,
+)
 from cellex.telemetry import TelemetryContext
 
 _USER = ("user",)
@@ -37,7 +43,7 @@ class ActorSystem:
         self._ticks_ms = cfg.ticks_ms
         self.root = RootEscalationSink(self, cfg)
         self._escalation = CompositeEscalationSink(
-            self, self.root, cfg.guardian_strategy, cfg.escalation_handler, cfg.ticks_ms, ticks_diff
+            self, self.root, cfg.guardian_strategy, cfg.escalation_handler, cfg.ticks_ms
         )
         # A failure in receive() goes straight to the escalation chain.
         handle = self._escalation.handle
@@ -92,16 +98,14 @@ class ActorSystem:
                 raise ValueError("duplicate actor name %r under %s" % (name, self._parent_path(parent)))
         if supervisor is not None and not isinstance(supervisor, SupervisorStrategy):
             raise ValueError("supervisor must be a SupervisorStrategy, got %r" % (supervisor,))
-        if directive is not None and directive not in (0, 1, 2, 3):
-            raise ValueError("bad directive %r: use RESUME, RESTART, STOP or ESCALATE" % (directive,))
+        if directive is not None:
+            check_directive(directive)
         capacity = mailbox_capacity or cfg.mailbox_capacity
         if capacity < 1:
             raise ValueError("mailbox_capacity must be >= 1, got %d" % capacity)
         tags = tuple((str(k), str(v)) for k, v in tags)
         path = ActorPath((parent.path.segments if parent is not None else _USER) + (name,))
         guardian = cfg.guardian_strategy if parent is None else parent.strategy
-        if guardian is None:
-            raise ValueError("config has no guardian strategy: use with_guardian_strategy()")
         history = RestartHistory(guardian.max_restarts)
         ref = ActorRef(
             self, actor, len(self._refs) + 1, path, parent, capacity,

@@ -19,6 +19,16 @@ def test_paths_name_every_segment_from_the_root():
     assert system.lookup("/user/sensors/imu") is imu
 
 
+def test_children_lists_direct_children_in_spawn_order():
+    system = _system()
+    top = system.spawn(Recorder(), "top")
+    a = system.spawn(Recorder(), "a", parent=top)
+    system.spawn(Recorder(), "grandchild", parent=a)
+    b = system.spawn(Recorder(), "b", parent=top)
+    assert system.children(top) == [a, b]
+    assert system.children(None) == [top]
+
+
 def test_actor_ids_are_unique_and_the_actor_knows_its_ref():
     system = _system()
     actor = Recorder()
