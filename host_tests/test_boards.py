@@ -1,6 +1,7 @@
 """Boards and builds: mpy-cross output per architecture, make's answers to bad input, the .mpy suite."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,10 +75,16 @@ def test_deploy_to_a_missing_port_says_so():
     assert "port /dev/ttyACM97 does not exist" in out
 
 
-def test_firmware_without_micropy_dir_says_what_is_needed():
-    status, out = make("firmware", "BOARD=RPI_PICO", "MICROPY_DIR=")
+def test_firmware_without_the_vendored_source_says_where_to_get_it(tmp_path):
+    status, out = make("firmware", "BOARD=RPI_PICO", "MICROPY_DIR=", env={"CELLEX_SHARED": str(tmp_path)})
     assert status != 0
-    assert "make firmware needs MICROPY_DIR=" in out
+    assert "no MicroPython source" in out and "MICROPY_DIR=" in out
+
+
+def test_firmware_for_a_board_whose_port_is_not_vendored_asks_for_a_checkout():
+    status, out = make("firmware", "BOARD=PYBV11", "MICROPY_DIR=")
+    assert status != 0
+    assert "holds the rp2 port only" in out and "MICROPY_DIR=" in out
 
 
 def test_firmware_with_a_folder_that_is_not_micropython(tmp_path):
@@ -87,15 +94,34 @@ def test_firmware_with_a_folder_that_is_not_micropython(tmp_path):
 
 
 def test_firmware_without_the_arm_toolchain_says_what_to_install(tmp_path):
-    if Path("/usr/bin/arm-none-eabi-gcc").exists():
-        pytest.skip("arm-none-eabi-gcc is installed here")
-    (tmp_path / "ports" / "rp2").mkdir(parents=True)
     # a PATH with make and the shell but no arm-none-eabi-gcc
-    status, out = make(
-        "firmware", "BOARD=RPI_PICO", "MICROPY_DIR=" + str(tmp_path), env={"PATH": "/usr/bin:/bin"}
-    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("make", "sh", "cmake"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    status, out = make("firmware", "BOARD=RPI_PICO", env={"PATH": str(bin_dir)})
     assert status != 0
-    assert "needs the C compiler arm-none-eabi-gcc" in out
+    assert "needs arm-none-eabi-gcc on PATH" in out and "apt-get install gcc-arm-none-eabi" in out
+
+
+def test_firmware_key_changes_with_the_package_and_not_otherwise(tmp_path, monkeypatch):
+    from tools import firmware
+
+    for rel in ("firmware/manifest.py", "firmware/cellex", "boards/RPI_PICO"):
+        src, dest = ROOT / rel, tmp_path / rel
+        if src.is_dir():
+            shutil.copytree(src, dest)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dest)
+    monkeypatch.setattr(firmware, "ROOT", tmp_path)
+    before = firmware.build_key("RPI_PICO", "src")
+    assert firmware.build_key("RPI_PICO", "src") == before
+    assert firmware.build_key("RPI_PICO", "other source") != before
+    (tmp_path / "firmware" / "cellex" / "actor.py").write_text("# changed\n", encoding="utf-8")
+    assert firmware.build_key("RPI_PICO", "src") != before
 
 
 # A Pico leaves about 192 KiB of MicroPython heap free after boot; the 64-bit unix

@@ -1,7 +1,7 @@
 # mk/boards.mk: boards, mpy-cross builds, firmware builds, deploy, virtual board, type checks.
 #
 #   make mpy [BOARD=B]                  .mpy of firmware/cellex for B (all boards if unset)
-#   make firmware BOARD=B MICROPY_DIR=D  MicroPython firmware for B with cellex frozen in
+#   make firmware BOARD=B [MICROPY_DIR=D] MicroPython firmware for B with cellex frozen in (build/firmware/B)
 #   make deploy BOARD=B PORT=/dev/ttyACM0  copy .mpy + board config (+ app) with mpremote, reset
 #   make virtual-board                  MicroPython unix port behind two ptys (console, telemetry)
 #   make typecheck [BOARD=B]            basedpyright of firmware/ against each board's stubs
@@ -11,22 +11,13 @@
 BOARDS := RPI_PICO PYBV11 VIRTUAL
 HW_BOARDS := RPI_PICO PYBV11
 
-# Per board: mpy-cross architecture, MicroPython port, what the port build needs.
+# Per board: mpy-cross architecture, MicroPython port.
 ARCH_RPI_PICO := armv6m
 ARCH_PYBV11 := armv7emsp
 ARCH_VIRTUAL := x64
 MP_PORT_RPI_PICO := rp2
 MP_PORT_PYBV11 := stm32
 MP_PORT_VIRTUAL := unix
-FW_ARGS_RPI_PICO := BOARD=RPI_PICO
-FW_ARGS_PYBV11 := BOARD=PYBV11
-FW_ARGS_VIRTUAL := VARIANT=standard
-CC_RPI_PICO := arm-none-eabi-gcc
-CC_PYBV11 := arm-none-eabi-gcc
-CC_VIRTUAL := cc
-FW_OUT_RPI_PICO := ports/rp2/build-RPI_PICO/firmware.uf2
-FW_OUT_PYBV11 := ports/stm32/build-PYBV11/firmware.dfu
-FW_OUT_VIRTUAL := ports/unix/build-standard/micropython
 
 # Same optimisation level as firmware/manifest.py (opt=1: asserts out, line numbers in).
 MPY_OPT := -O1
@@ -74,26 +65,11 @@ mpy:
 	@$(MAKE) --no-print-directory $(if $(BOARD),mpy-$(BOARD),$(addprefix mpy-,$(BOARDS)))
 
 # --- firmware with cellex frozen in -----------------------------------------
-firmware:
+# From the vendored MicroPython source (../shared/vendor) unless MICROPY_DIR names your
+# checkout; keyed on its inputs and cached, so an unchanged tree is not rebuilt.
+firmware: venv
 	$(call require_board,firmware)
-	@if [ -z "$(MICROPY_DIR)" ]; then \
-	  echo "make firmware needs MICROPY_DIR=<your MicroPython checkout>, e.g."; \
-	  echo "  git clone https://github.com/micropython/micropython ~/micropython"; \
-	  echo "  make firmware BOARD=$(BOARD) MICROPY_DIR=~/micropython"; \
-	  echo "No firmware needed to try cellex: 'make deploy BOARD=$(BOARD) PORT=...' copies .mpy to stock MicroPython."; \
-	  exit 2; fi
-	@if [ ! -d "$(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD))" ]; then \
-	  echo "MICROPY_DIR=$(MICROPY_DIR) is not a MicroPython checkout (no ports/$(MP_PORT_$(BOARD)) in it)"; exit 2; fi
-	@if ! command -v $(CC_$(BOARD)) >/dev/null 2>&1; then \
-	  echo "make firmware BOARD=$(BOARD) needs the C compiler $(CC_$(BOARD)) on PATH."; \
-	  echo "  Debian/Ubuntu: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi cmake"; \
-	  echo "  or the Arm GNU Toolchain from developer.arm.com; then re-run."; \
-	  exit 2; fi
-	$(MAKE) -C $(MICROPY_DIR)/mpy-cross
-	$(MAKE) -C $(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD)) $(FW_ARGS_$(BOARD)) submodules
-	$(MAKE) -C $(MICROPY_DIR)/ports/$(MP_PORT_$(BOARD)) $(FW_ARGS_$(BOARD)) \
-	  FROZEN_MANIFEST=$(abspath boards/$(BOARD)/manifest.py)
-	@echo "firmware: $(MICROPY_DIR)/$(FW_OUT_$(BOARD))"
+	$(BIN)/python -m tools.firmware --board $(BOARD) $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR))
 
 # --- deploy with mpremote -------------------------------------------------------
 deploy:
