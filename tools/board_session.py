@@ -53,10 +53,12 @@ _FACTS = (
     " 'mem_free': gc.mem_free(), 'mem_alloc': gc.mem_alloc()}))\n"
 )
 
+# A frozen package's __file__ differs by port and version (rp2 v1.28: "cellex/__init__.py",
+# no ".frozen/" prefix), but its __path__ is ".frozen/cellex" there and on the unix port.
 _WHERE_IS_CELLEX = (
     "try:\n"
     "    import cellex\n"
-    "    print(repr(getattr(cellex, '__file__', '.frozen')))\n"
+    "    print(repr(getattr(cellex, '__path__', None) or getattr(cellex, '__file__', '.frozen')))\n"
     "except ImportError:\n"
     "    print(repr(None))\n"
 )
@@ -128,7 +130,7 @@ class BoardSession:
         """Make cellex and the portable tests importable on the board."""
         self.facts = self.read_facts()
         where = ast.literal_eval(self._exec(_WHERE_IS_CELLEX).strip())
-        if where is not None and where.startswith(".frozen"):
+        if where is not None and ".frozen" in where:
             self.package_source = "frozen into the firmware"
         else:
             arch = _ARCHES.get(self.facts["mpy"] >> 10)
