@@ -6,7 +6,7 @@ Each interpreter runs the benchmark body in its own process (the MicroPython
 unix port from .venv/bin/micropython, or $MICROPYTHON). One table per
 interpreter: every figure is the median of repeated runs, every ratio is made
 of figures measured side by side in the same process, and the targets of
-issue 6 (set for the MicroPython unix port) are marked met / missed. --json
+issues 6 and 11 (set for the MicroPython unix port) are marked met / missed. --json
 prints one JSON object instead (machine, interpreters, raw figures, ratios,
 verdicts) for comparing commits. Not a timed test: the exit status is 0
 whenever every interpreter ran.
@@ -67,10 +67,41 @@ ROWS = [
     ("1 dispatch", "tell + run_until_idle, one message", _key("dispatch_1"), "ns", None),
     ("1 dispatch", "asyncio actor, 8 messages per wake-up, per message", _key("asyncio_8"), "ns", None),
     ("1 dispatch", "asyncio actor, one message per wake-up", _key("asyncio_1"), "ns", None),
-    ("1 dispatch", "dispatch / bare call (x8)", _ratio("dispatch_8", "bare_call"), "x", ("<=", 4)),
-    ("1 dispatch", "dispatch / bare call (one)", _ratio("dispatch_1", "bare_call"), "x", None),
-    ("1 dispatch", "asyncio / dispatch (x8)", _ratio("asyncio_8", "dispatch_8"), "x", (">=", 10)),
-    ("1 dispatch", "asyncio / dispatch (one)", _ratio("asyncio_1", "dispatch_1"), "x", (">=", 10)),
+    ("1 dispatch", "dispatch / bare call (x8)", _ratio("dispatch_8", "bare_call"), "x", ("<=", 3)),
+    ("1 dispatch", "dispatch / bare call (one)", _ratio("dispatch_1", "bare_call"), "x", ("<=", 6)),
+    ("1 dispatch", "asyncio / dispatch (x8)", _ratio("asyncio_8", "dispatch_8"), "x", (">=", 2)),
+    ("1 dispatch", "asyncio / dispatch (one)", _ratio("asyncio_1", "dispatch_1"), "x", (">=", 2)),
+    ("1 dispatch", "pipeline of 3 actors, per message posted", _key("pipeline"), "ns", None),
+    ("1 dispatch", "asyncio pipeline of 3 tasks, per message", _key("asyncio_pipeline"), "ns", None),
+    ("1 dispatch", "hand-written ring (bytecode): x8 / one / pipeline",
+     lambda r: _triple(r, "ring"), "ns", None),
+    ("1 dispatch", "hand-written ring (native): x8 / one / pipeline",
+     lambda r: _triple(r, "ring_native"), "ns", None),
+    ("1 dispatch", "asyncio / dispatch (pipeline)", _ratio("asyncio_pipeline", "pipeline"), "x", (">=", 2)),
+    ("1 dispatch", "dispatch / native ring (x8)", _ratio("dispatch_8", "ring_native_8"), "x", ("<=", 1.2)),
+    ("1 dispatch", "dispatch / native ring (one)", _ratio("dispatch_1", "ring_native_1"), "x", ("<=", 1.2)),
+    ("1 dispatch", "dispatch / native ring (pipeline)", _ratio("pipeline", "ring_native_pipeline"), "x",
+     ("<=", 1.2)),
+    ("1b populated heap", "heap in use before the run", _key("heap_ballast_bytes"), "B", None),
+    ("1b populated heap", "bare method call", _key("bare_call_heap"), "ns", None),
+    ("1b populated heap", "tell x8 + run_until_idle, per message", _key("dispatch_8_heap"), "ns", None),
+    ("1b populated heap", "tell + run_until_idle, one message", _key("dispatch_1_heap"), "ns", None),
+    ("1b populated heap", "pipeline of 3 actors, per message", _key("pipeline_heap"), "ns", None),
+    ("1b populated heap", "native ring: x8 / one / pipeline", lambda r: _triple(r, "ring_native", "_heap"),
+     "ns", None),
+    ("1b populated heap", "dispatch / bare call (x8)", _ratio("dispatch_8_heap", "bare_call_heap"), "x",
+     ("<=", 3)),
+    ("1b populated heap", "dispatch / bare call (one)", _ratio("dispatch_1_heap", "bare_call_heap"), "x",
+     ("<=", 6)),
+    ("1c gross", "tell", _key("gross_tell"), "B", ("==", 0)),
+    ("1c gross", "tell + run_until_idle, one message", _key("gross_dispatch_1"), "B", ("==", 0)),
+    ("1c gross", "tell x8 + run_until_idle", _key("gross_dispatch_8"), "B", ("==", 0)),
+    ("1c gross", "pipeline of 3, one message", _key("gross_pipeline"), "B", ("==", 0)),
+    ("1c gross", "restart in place, one failure", _key("gross_restart"), "B", ("==", 0)),
+    ("1c gross", "to the root: Noop", _key("gross_root_noop"), "B", ("==", 0)),
+    ("1c gross", "to the root: ring buffer", _key("gross_root_ring"), "B", ("==", 0)),
+    ("1c gross", "to the root: UART", _key("gross_root_uart"), "B", ("==", 0)),
+    ("2 failure", "floor: receive() raises, try/except + on_restart()", _key("restart_floor"), "ns", None),
     ("2 failure", "bare raise/catch, same OSError instance", _key("raise_same"), "ns", None),
     ("2 failure", "bare raise/catch, fresh OSError", _key("raise_fresh"), "ns", None),
     ("2 failure", "restart in place, per failure (x8)", _key("failure_restart_8"), "ns", None),
@@ -80,6 +111,7 @@ ROWS = [
     ("2 failure", "to the root + snapshot: UART (in-memory writer)", _key("failure_root_uart"), "ns", None),
     ("2 failure", "restart (x8) / fresh raise", _ratio("failure_restart_8", "raise_fresh"), "x", ("<=", 4)),
     ("2 failure", "restart (one) / fresh raise", _ratio("failure_restart_1", "raise_fresh"), "x", None),
+    ("2 failure", "restart (x8) / floor", _ratio("failure_restart_8", "restart_floor"), "x", ("<=", 3)),
     ("2 failure", "root Noop / fresh raise", _ratio("failure_root_noop", "raise_fresh"), "x", ("<=", 8)),
     ("2 failure", "root Noop / same-instance raise", _ratio("failure_root_noop", "raise_same"), "x", None),
     ("3 telemetry", "Noop: direct on_failure", _key("telemetry_direct_noop"), "ns", None),
@@ -99,7 +131,7 @@ ROWS = [
     ("4 observation", "metrics on + capture_timing", _key("observation_timing"), "ns", None),
     ("4 observation", "metrics / off", _ratio("observation_metrics", "observation_off"), "x", None),
     ("4 observation", "timing / off", _ratio("observation_timing", "observation_off"), "x", ("<=", 1.3)),
-    ("5 memory", "heap per actor (mailbox slots excluded)", _key("mem_per_actor"), "B", ("<=", 256)),
+    ("5 memory", "heap per actor (mailbox slots excluded)", _key("mem_per_actor"), "B", ("<=", 400)),
     ("5 memory", "heap per mailbox slot", _key("mem_per_mailbox_slot"), "B", None),
     ("5 memory", "heap per snapshot slot", _key("mem_per_snapshot_slot"), "B", None),
     ("5 memory", "demo system (6 actors, 8-slot mailboxes, 2 snapshots, ring 8)",
@@ -134,6 +166,11 @@ ROWS = [
     ("trap", "fresh user-class exception: heap per raise (after gc)", _key("trap_fresh_bytes_per_raise"),
      "B", None),
 ]
+
+
+def _triple(r, k, suffix=""):
+    v = tuple(r.get(k + s + suffix) for s in ("_8", "_1", "_pipeline"))
+    return None if v[0] is None else v
 
 
 def _pair(r, k):
@@ -226,25 +263,26 @@ def micropython_binary():
     return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
 
 
-GROUPS = ("dispatch", "failure", "telemetry", "uart", "trap", "memory")
+GROUPS = ("dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory")
 
 
-def run_body(interp, quick):
+def run_body(interp, quick, firmware=None):
     """Run each group of bench_cellex.py in its own `interp` process; return the merged results."""
     results = {}
     for group in GROUPS:
-        results.update(run_group(interp, quick, group))
+        results.update(run_group(interp, quick, group, firmware))
     return results
 
 
-def run_group(interp, quick, group):
+def run_group(interp, quick, group, firmware=None):
     env = dict(os.environ)
+    package = str(firmware or ROOT / "firmware")
     if interp == "micropython":
         cmd = [micropython_binary()]
-        env["MICROPYPATH"] = str(ROOT / "firmware") + ":.frozen"
+        env["MICROPYPATH"] = package + ":.frozen"
     else:
         cmd = [sys.executable]
-        env["PYTHONPATH"] = str(ROOT / "firmware")
+        env["PYTHONPATH"] = package
     cmd += [str(BODY), group] + (["quick"] if quick else [])
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
@@ -287,6 +325,12 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="short runs (CI)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     ap.add_argument("--interp", default=",".join(INTERPRETERS), help="comma-separated: micropython,cpython")
+    ap.add_argument(
+        "--firmware",
+        default=None,
+        help="folder holding the cellex package to measure (default: firmware/; e.g. an older "
+        "commit's, from `git archive`, for a before/after table)",
+    )
     args = ap.parse_args(argv)
     chosen = [x.strip() for x in args.interp.split(",") if x.strip()]
     bad = sorted(set(chosen) - set(INTERPRETERS))
@@ -294,7 +338,7 @@ def main(argv=None):
         ap.error("unknown interpreter(s) %s; choose from %s" % (", ".join(bad), ", ".join(INTERPRETERS)))
     report = {"machine": machine(), "quick": args.quick, "interpreters": {}}
     for interp in chosen:
-        results = run_body(interp, args.quick)
+        results = run_body(interp, args.quick, args.firmware)
         rows = evaluate(results, interp)
         report["interpreters"][interp] = {"results": results, "rows": rows}
     if args.json:

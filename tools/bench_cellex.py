@@ -4,7 +4,8 @@
 #   MICROPYPATH=firmware .venv/bin/micropython tools/bench_cellex.py [quick] [GROUP ...]
 #   PYTHONPATH=firmware python tools/bench_cellex.py [quick] [GROUP ...]
 #
-# GROUP: dispatch failure telemetry uart trap memory (default: all, in one process).
+# GROUP: dispatch dispatch_heap gross failure telemetry uart trap memory
+# (default: all, in one process).
 #
 # Prints one JSON object: {"interpreter", "version", "quick", "results": {key: value}}.
 # Times are ns per operation, each the median of repeated runs; every figure a
@@ -33,6 +34,16 @@ try:
     from cellex.telemetry_uart import UartFailureTelemetry
 except ImportError:  # the UART back-end not there yet
     UartFailureTelemetry = None
+
+try:
+    import micropython  # the real module: @micropython.native below compiles to machine code
+except ImportError:
+
+    class micropython:  # noqa: N801 - CPython: the decorator leaves the function as it is
+        @staticmethod
+        def native(fn):
+            return fn
+
 
 if MICROPYTHON and ".frozen" not in sys.path:
     sys.path.append(".frozen")  # MICROPYPATH replaces the default path, which holds the frozen asyncio
@@ -219,7 +230,7 @@ def _captured(system, imu, error):
 # -- 1. dispatch --------------------------------------------------------------
 
 
-def bench_dispatch():
+def bench_dispatch(suffix=""):
     actor = Sink()
     system = ActorSystem(ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH))
     ref = system.spawn(actor, "sink")
@@ -254,7 +265,344 @@ def bench_dispatch():
             raise RuntimeError("dispatch bench lost messages")
 
     CHECKS.append(check)
-    return ["bare_call", bare, "dispatch_1", one, "dispatch_8", batch]
+    return ["bare_call" + suffix, bare, "dispatch_1" + suffix, one, "dispatch_8" + suffix, batch]
+
+
+class Forward(Actor):
+    """Passes every message on to the next actor: the pipeline shape."""
+
+    def __init__(self, to):
+        self.to = to.tell
+
+    def receive(self, msg):
+        self.to(msg)
+
+
+def bench_pipeline(suffix=""):
+    # Three actors: first -> mid -> last (a Sink); per message posted to the first.
+    system = ActorSystem(ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH))
+    last = system.spawn(Sink(), "last")
+    mid = system.spawn(Forward(last), "mid")
+    first = system.spawn(Forward(mid), "first")
+    system.start()
+    tell = first.tell
+    run = system.run_until_idle
+
+    def pipeline(n):
+        for i in range(n):
+            tell(i)
+            run()
+
+    def check():
+        if last.delivered < 8 or first.dead_letters or mid.dead_letters or last.dead_letters:
+            raise RuntimeError("pipeline bench lost messages")
+
+    CHECKS.append(check)
+    return ["pipeline" + suffix, pipeline]
+
+
+# -- the floor: a hand-written ring dispatcher ----------------------------------
+# What a firmware developer writes instead of an actor runtime: one ring of
+# (handler, message) pairs, no supervision, no counters. Plain bytecode and
+# the same code compiled @micropython.native.
+
+
+class RingPlain:
+    def __init__(self, cap):
+        self.fns = [None] * cap
+        self.msgs = [None] * cap
+        self.cap = cap
+        self.head = 0
+        self.n = 0
+
+    def post(self, fn, msg):
+        n = self.n
+        if n == self.cap:
+            return False
+        i = self.head + n
+        if i >= self.cap:
+            i -= self.cap
+        self.fns[i] = fn
+        self.msgs[i] = msg
+        self.n = n + 1
+        return True
+
+    def run(self):
+        fns = self.fns
+        msgs = self.msgs
+        cap = self.cap
+        done = 0
+        while self.n:
+            h = self.head
+            fn = fns[h]
+            msg = msgs[h]
+            fns[h] = None
+            msgs[h] = None
+            h += 1
+            self.head = 0 if h == cap else h
+            self.n -= 1
+            fn(msg)
+            done += 1
+        return done
+
+
+class RingNative(RingPlain):
+    @micropython.native
+    def post(self, fn, msg):
+        n = self.n
+        if n == self.cap:
+            return False
+        i = self.head + n
+        if i >= self.cap:
+            i -= self.cap
+        self.fns[i] = fn
+        self.msgs[i] = msg
+        self.n = n + 1
+        return True
+
+    @micropython.native
+    def run(self):
+        fns = self.fns
+        msgs = self.msgs
+        cap = self.cap
+        done = 0
+        while self.n:
+            h = self.head
+            fn = fns[h]
+            msg = msgs[h]
+            fns[h] = None
+            msgs[h] = None
+            h += 1
+            self.head = 0 if h == cap else h
+            self.n -= 1
+            fn(msg)
+            done += 1
+        return done
+
+
+def bench_ring(cls, key, suffix=""):
+    ring = cls(_BATCH * 2)
+    post = ring.post
+    run = ring.run
+    sink = Sink()
+    recv = sink.receive
+
+    class Fwd:
+        def __init__(self, to):
+            self.to = to
+
+        def receive(self, msg):
+            post(self.to, msg)
+
+    recv_mid = Fwd(recv).receive
+    recv_first = Fwd(recv_mid).receive
+
+    def one(n):
+        for i in range(n):
+            post(recv, i)
+            run()
+
+    def batch(n):
+        for i in range(n // 8):
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            post(recv, i)
+            run()
+
+    def pipeline(n):
+        for i in range(n):
+            post(recv_first, i)
+            run()
+
+    return [key + "_1" + suffix, one, key + "_8" + suffix, batch, key + "_pipeline" + suffix, pipeline]
+
+
+# -- gross allocation per call ---------------------------------------------------
+# gc.threshold(0) makes any allocation run a collection, which frees garbage
+# planted before the call: gc.mem_alloc() moves even when the block was given
+# back before the call returned. GROSS_PEAK, sampled inside receive() by the
+# Gross* actors, gives the size of what was alive at that moment (e.g. a
+# caller's frame). CPython: tracemalloc's peak over the call (informative: CPython
+# allocates frames' objects and tracebacks on its own).
+
+_GROSS = [False, 0, 0]  # armed, base, peak
+
+
+def _gross_sample():
+    g = _GROSS
+    if g[0]:
+        d = gc.mem_alloc() - g[1]
+        if d > g[2]:
+            g[2] = d
+
+
+class GrossSink(Actor):
+    def receive(self, msg):
+        if MICROPYTHON:
+            _gross_sample()
+
+
+class GrossFailer(Failer):
+    def receive(self, msg):
+        if MICROPYTHON:
+            _gross_sample()
+        raise self.error
+
+
+class GrossForward(Forward):
+    def receive(self, msg):
+        if MICROPYTHON:
+            _gross_sample()
+        self.to(msg)
+
+
+def _plant_garbage():
+    for _ in range(16):
+        g = bytearray(40)  # noqa: F841
+    return None
+
+
+def gross(fn):
+    """Bytes one call of fn() takes from the heap, gross (0: none, not even given back).
+
+    MicroPython: a string when a block was taken but no sample inside saw it
+    (a leaf function's frame). CPython: tracemalloc peak above the start.
+    """
+    fn()
+    fn()
+    if not MICROPYTHON:
+        tracemalloc.start()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1] - before
+        tracemalloc.stop()
+        return peak
+    # 1. trip wire
+    old = gc.threshold()
+    gc.collect()
+    _plant_garbage()
+    gc.threshold(0)
+    base = gc.mem_alloc()
+    fn()
+    tripped = gc.mem_alloc() != base
+    gc.threshold(old)
+    # 2. samples inside, no trip wire
+    gc.collect()
+    g = _GROSS
+    g[1] = gc.mem_alloc()
+    g[2] = 0
+    g[0] = True
+    fn()
+    g[0] = False
+    peak = g[2]
+    if not tripped:
+        return 0
+    return peak if peak > 0 else "taken (leaf)"
+
+
+def bench_gross():
+    cfg = ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH)
+    system = ActorSystem(cfg)
+    ref = system.spawn(GrossSink(), "sink")
+    last = system.spawn(GrossSink(), "last")
+    mid = system.spawn(GrossForward(last), "mid")
+    first = system.spawn(GrossForward(mid), "first")
+    system.start()
+    tell = ref.tell
+    run = system.run_until_idle
+    tell_first = first.tell
+
+    def one():
+        tell(1)
+        run()
+
+    def batch():
+        for _ in range(8):
+            tell(1)
+        run()
+
+    def pipeline():
+        tell_first(1)
+        run()
+
+    RESULTS["gross_tell"] = gross(lambda: tell(1))
+    run()
+    RESULTS["gross_dispatch_1"] = gross(one)
+    RESULTS["gross_dispatch_8"] = gross(batch)
+    RESULTS["gross_pipeline"] = gross(pipeline)
+    # failures: restart in place, and the root through each back-end
+    clock = StepClock()
+    cfg = ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH).with_clock(clock.ticks_ms)
+    system = ActorSystem(cfg)
+    strategy = SupervisorStrategy(RESTART, max_restarts=1, within_ms=1)
+    sup = system.spawn(Actor(), "sensors", supervisor=strategy)
+    imu = system.spawn(GrossFailer(PREALLOCATED), "imu", parent=sup, tags=TAGS)
+    system.start()
+    tell_imu = imu.tell
+    run2 = system.run_until_idle
+
+    def restart():
+        tell_imu(1)
+        run2()
+
+    RESULTS["gross_restart"] = gross(restart)
+    for name, backend in _backends():
+        cfg = ActorSystemConfig(
+            max_actors=4, mailbox_capacity=_BATCH, snapshot_slots=2,
+            guardian_strategy=SupervisorStrategy(ESCALATE),
+        ).with_failure_telemetry(backend)  # fmt: skip
+        system = ActorSystem(cfg)
+        sup = system.spawn(Actor(), "sensors", supervisor=SupervisorStrategy(ESCALATE))
+        imu = system.spawn(GrossFailer(PREALLOCATED), "imu", parent=sup, tags=TAGS)
+        system.start()
+        RESULTS["gross_root_" + name] = gross(_one_root_failure(system, sup, imu))
+
+
+def _one_root_failure(system, sup, imu):
+    tell = imu.tell
+    run = system.run_until_idle
+
+    def fail():
+        sup.state = 0
+        imu.state = 0
+        tell(1)
+        run()
+
+    return fail
+
+
+def bench_restart_floor():
+    # The limit of a restart in place: call receive(), catch what it raises
+    # (clearing the traceback, as the runtime does), call on_restart().
+    actor = Failer(PREALLOCATED)
+
+    def floor(n):
+        a = actor
+        for _ in range(n):
+            try:
+                a.receive(1)
+            except Exception as e:  # noqa: BLE001
+                clear_traceback(e)
+                a.on_restart()
+
+    return ["restart_floor", floor]
+
+
+_BALLAST = []
+
+
+def _populate_heap():
+    # What an application's heap holds: many small objects of mixed sizes.
+    for i in range(6000):
+        _BALLAST.append([i, "item%d" % i, (i, i + 1), bytearray(i % 64)])
+    gc.collect()
 
 
 def _async_actor_class():
@@ -355,7 +703,44 @@ def bench_asyncio():
 
         return loop
 
-    return ["asyncio_1", make(1), "asyncio_8", make(8)]
+    def make_pipeline():
+        async def main(n):
+            last = cls(_BATCH)
+            mid = cls(_BATCH)
+            first = cls(_BATCH)
+            mid.receive = _async_forward(mid, last)
+            first.receive = _async_forward(first, mid)
+            tasks = [asyncio.create_task(a.run()) for a in (last, mid, first)]
+            await asyncio.sleep(0)
+            tell = first.tell
+            sleep = asyncio.sleep
+            for i in range(n):
+                tell(i)
+                await sleep(0)
+            for _ in range(4):
+                await sleep(0)
+            for t in tasks:
+                t.cancel()
+            await sleep(0)
+            if last.seen != n:
+                raise RuntimeError("asyncio pipeline lost messages: %d of %d" % (last.seen, n))
+
+        def loop(n):
+            asyncio.run(main(n))
+
+        return loop
+
+    return ["asyncio_1", make(1), "asyncio_8", make(8), "asyncio_pipeline", make_pipeline()]
+
+
+def _async_forward(actor, to):
+    tell = to.tell
+
+    def receive(msg):
+        actor.seen += 1
+        tell(msg)
+
+    return receive
 
 
 # -- 2. failure path ---------------------------------------------------------
@@ -731,12 +1116,34 @@ def bench_traceback_trap():
 
 
 def _group_dispatch():
-    measure(*(bench_dispatch() + bench_asyncio()))
+    measure(
+        *(
+            bench_dispatch()
+            + bench_pipeline()
+            + bench_ring(RingPlain, "ring")
+            + bench_ring(RingNative, "ring_native")
+            + bench_asyncio()
+        )
+    )
+
+
+def _group_dispatch_heap():
+    # The same shapes in a process whose heap holds an application's objects:
+    # a function that takes a heap frame pays for the search of a free block.
+    _populate_heap()
+    RESULTS["heap_ballast_bytes"] = gc.mem_alloc() if MICROPYTHON else None
+    shapes = bench_dispatch("_heap") + bench_pipeline("_heap")
+    shapes += bench_ring(RingNative, "ring_native", "_heap")
+    measure(*shapes)
+
+
+def _group_gross():
+    bench_gross()
 
 
 def _group_failure():
     failures, _ = bench_failure_root()
-    measure(*(bench_raise() + bench_restart() + failures + bench_observation()))
+    measure(*(bench_raise() + bench_restart_floor() + bench_restart() + failures + bench_observation()))
 
 
 def _group_telemetry():
@@ -751,6 +1158,8 @@ def _group_telemetry():
 # the figures comparable between runs and commits.
 GROUPS = {
     "dispatch": _group_dispatch,
+    "dispatch_heap": _group_dispatch_heap,
+    "gross": _group_gross,
     "failure": _group_failure,
     "telemetry": _group_telemetry,
     "uart": bench_uart,

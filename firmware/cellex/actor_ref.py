@@ -60,7 +60,6 @@ class ActorRef:
         self.strategy = strategy
         self.directive = directive
         self._history = history
-        self._resume_at = 0
         # this actor and its descendants, parents first
         self._subtree = (self,)  # type: tuple
         # telemetry metadata, held by reference

@@ -7,6 +7,16 @@ import sys
 
 MICROPYTHON = sys.implementation.name == "micropython"
 
+# Native code: modules write `from cellex.compat import micropython` and
+# decorate with `@micropython.native` / `@micropython.viper`. MicroPython's
+# compiler recognises the decorator by its spelling (the name bound here is
+# the real module); on CPython the stand-in below makes both decorators
+# no-ops. Native code keeps its frame on the C stack (a bytecode function
+# with more than 11 words of locals, stack and try blocks takes its frame
+# from the heap on every call) and cannot re-raise with a bare `raise`
+# (NotImplementedError: native raise): write `raise e`. A package with native
+# code must be compiled for the board's architecture (mpy-cross -march=...,
+# see docs/boards.md); from .py source the board's own compiler does it.
 if MICROPYTHON:
     import time
 
@@ -65,6 +75,19 @@ else:
 
     def const(x):
         return x
+
+    class micropython:  # noqa: N801 - stands in for the module of that name
+        """CPython stand-in: @micropython.native / .viper leave the function as it is."""
+
+        @staticmethod
+        def native(fn):
+            return fn
+
+        @staticmethod
+        def viper(fn):
+            return fn
+
+        const = staticmethod(const)
 
     # ticks wrap like MicroPython's on a 32-bit port (TICKS_PERIOD = 2**30),
     # so wrap-around bugs show up on the host too.

@@ -6,6 +6,7 @@
 # up to the guardian strategy of top-level actors; then the custom
 # escalation handler (if any) may absorb it; else the RootEscalationSink
 # gets it. Nothing on this path allocates.
+from cellex.compat import micropython
 from cellex.supervision import ESCALATE, RESTART, RESUME, STOP
 
 
@@ -26,6 +27,7 @@ class CompositeEscalationSink:
         self._handler = handler
         self._ticks_ms = ticks_ms
 
+    @micropython.native
     def handle(self, origin, error):
         """A failure of actor `origin`: apply the supervisors' decisions."""
         counters = self._counters

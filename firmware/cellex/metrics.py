@@ -1,6 +1,6 @@
 # cellex.metrics: MetricsSink, preallocated counters and duration histograms for runtime events.
 # MIT licence.
-from cellex.compat import const
+from cellex.compat import const, micropython
 
 # Events
 TELEMETRY_INVOKED = const(0)
@@ -29,6 +29,7 @@ class MetricsSink:
         self.max_us = [0] * _EVENTS
         self.histogram = [0] * (_EVENTS * _BUCKETS)
 
+    @micropython.native
     def record(self, event, duration_us=-1):
         """Count `event`; when duration_us >= 0, add it to the timing figures."""
         self.count[event] += 1

@@ -8,7 +8,7 @@
 # when configured. Then the root policy: stop the failing subtree, or flush
 # telemetry and reset the board. Every step that can raise is caught and
 # counted; none of it allocates.
-from cellex.compat import const, ticks_diff, ticks_us
+from cellex.compat import const, micropython, ticks_diff, ticks_us
 from cellex.metrics import TELEMETRY_INVOKED
 from cellex.snapshot import SnapshotPool
 from cellex.telemetry import FailureTelemetryObservationConfig, default_failure_telemetry
@@ -86,6 +86,7 @@ class RootEscalationSink:
             return
         self.telemetry = telemetry
 
+    @micropython.native
     def on_failure(self, actor, subject, error, stage):
         """Take one failure that escalated past every supervisor."""
         counters = self._counters
@@ -124,6 +125,7 @@ class RootEscalationSink:
         except Exception:  # noqa: BLE001
             self._counters.telemetry_errors += 1
 
+    @micropython.native
     def _notify(self, info):
         counters = self._counters
         handler = self.event_handler
@@ -139,6 +141,7 @@ class RootEscalationSink:
             except Exception:  # noqa: BLE001
                 counters.listener_errors += 1
 
+    @micropython.native
     def _capture(self, info):
         pool = self.pool
         snapshot = None if pool is None else pool.acquire()
@@ -151,6 +154,7 @@ class RootEscalationSink:
         finally:
             pool.release(snapshot)
 
+    @micropython.native
     def _dispatch(self, snapshot):
         # The seed's FailureTelemetryShared.with_ref_observed.
         counters = self._counters

@@ -5,23 +5,33 @@
 # an actor is in it at most once (ActorRef._queued), so it cannot overflow.
 # Each turn takes ONE message from the actor at the head and, if the actor
 # still has mail, puts it at the back: round-robin between ready actors.
-# The dispatch loop allocates nothing.
-from cellex.actor_ref import RUNNING
-from cellex.compat import clear_traceback
+#
+# The dispatch loop allocates nothing, gross: run() is native code, whose
+# frame lives on the C stack (as bytecode its state is too big for the C
+# stack, so every call took a 288-byte frame from the heap and gave it back).
+from cellex.compat import clear_traceback, const, micropython, ticks_diff
+
+_RUNNING = const(0)  # = actor_ref.RUNNING; const() only inlines within its own module
 
 
 class ReadyQueueScheduler:
     """Dispatches messages, one per turn, to actors in ready-queue order.
 
-    on_failure(ref, error) is called when receive() raises; wake() is called
-    before each turn while `paused` is non-zero (actors waiting out a restart
-    backoff), to resume those whose delay has passed. `ready` (read-only) is
-    how many actors are waiting for a turn.
+    on_failure(ref, error) is called when receive() raises an Exception.
+    While any deadline is armed (actors waiting out a restart backoff), the
+    clock is read before each turn and wake(now) is called once the earliest
+    has passed. `ready` (read-only) is how many actors are waiting for a turn.
+
+    KeyboardInterrupt, SystemExit (any BaseException that is not an
+    Exception) raised in receive() is not a failure: it propagates out of
+    run(), after the scheduler is put back in order: the interrupted message
+    counts as delivered, and the actor keeps its place (back of the queue if
+    it has more mail), so the next run() carries on.
     """
 
     # No properties here either: see actor_ref.py (a property slows every store).
 
-    def __init__(self, capacity, counters, on_failure, wake):
+    def __init__(self, capacity, counters, on_failure, wake, deadlines, clock):
         self._queue = [None] * capacity  # type: list
         self._capacity = capacity
         self._head = 0
@@ -29,7 +39,8 @@ class ReadyQueueScheduler:
         self._counters = counters
         self._on_failure = on_failure
         self._wake = wake
-        self.paused = 0
+        self._deadlines = deadlines
+        self._clock = clock
 
     def enqueue(self, ref):
         """Put a ready actor at the back of the queue (the caller set ref._queued)."""
@@ -40,6 +51,7 @@ class ReadyQueueScheduler:
         self._queue[i] = ref
         self.ready = n + 1
 
+    @micropython.native
     def run(self, budget=-1):
         """Dispatch up to `budget` messages (all there are when budget < 0).
 
@@ -48,11 +60,13 @@ class ReadyQueueScheduler:
         """
         queue = self._queue
         cap = self._capacity
-        on_failure = self._on_failure
+        deadlines = self._deadlines
         done = 0
         while done != budget:
-            if self.paused:
-                self._wake()
+            if deadlines.armed:
+                now = self._clock()
+                if ticks_diff(now, deadlines.next) >= 0:
+                    self._wake(now)
             n = self.ready
             if n == 0:
                 break
@@ -64,13 +78,14 @@ class ReadyQueueScheduler:
                 h = 0
             self._head = h
             self.ready = n - 1
-            if ref.state != RUNNING:
+            if ref.state != _RUNNING:
                 ref._queued = False
                 continue  # paused or stopped after it was queued
             # ref._queued stays True during its turn: a tell() to it from its
             # own receive() (or anyone's) does not queue it a second time.
             mail = ref._mail
             mcap = ref.capacity
+            actor = ref.actor
             turn = 0
             # One message per turn. While this actor is the only one ready it
             # would go to the back of an empty queue and straight out again,
@@ -86,19 +101,26 @@ class ReadyQueueScheduler:
                 ref.pending -= 1
                 turn += 1
                 try:
-                    ref.actor.receive(msg)
+                    actor.receive(msg)
                 except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
-                    on_failure(ref, e)
+                    try:
+                        self._on_failure(ref, e)
+                    except BaseException as e2:  # noqa: BLE001 - e.g. Ctrl-C in on_restart()
+                        self._interrupted(ref, turn, done + turn)
+                        raise e2  # native code has no bare `raise`
                     # Handled: a preallocated exception raised again and again
                     # would otherwise grow its traceback on every raise.
                     clear_traceback(e)
-                    if ref.state != RUNNING:
+                    if ref.state != _RUNNING:
                         break
-                if not ref.pending or self.ready or done + turn == budget or self.paused:
+                except BaseException as e:  # noqa: BLE001 - Ctrl-C, SystemExit: see the class
+                    self._interrupted(ref, turn, done + turn)
+                    raise e
+                if not ref.pending or self.ready or done + turn == budget or deadlines.armed:
                     break
             done += turn
             ref.delivered += turn
-            if ref.pending and ref.state == RUNNING:
+            if ref.pending and ref.state == _RUNNING:
                 # Back of the queue, still marked queued: enqueue() inlined, as a
                 # call here costs ~80 ns per message when actors take turns.
                 n = self.ready
@@ -111,6 +133,16 @@ class ReadyQueueScheduler:
                 ref._queued = False
         self._counters.delivered += done
         return done
+
+    def _interrupted(self, ref, turn, done):
+        # A BaseException left receive() (or supervision): count what was
+        # handed over and give the actor its place back before it propagates.
+        ref.delivered += turn
+        self._counters.delivered += done
+        if ref.pending and ref.state == _RUNNING:
+            self.enqueue(ref)
+        else:
+            ref._queued = False
 
     def run_once(self):
         """Dispatch one message; True if there was one."""

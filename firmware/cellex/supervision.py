@@ -1,6 +1,6 @@
 # cellex.supervision: supervisor directives, scopes and the restart-intensity / backoff strategy.
 # MIT licence.
-from cellex.compat import ticks_diff
+from cellex.compat import micropython, ticks_diff
 
 # Directives: what a supervisor does with a failed child.
 RESUME = 0  # keep the actor and its state; the failing message is dropped
@@ -110,6 +110,7 @@ class RestartHistory:
         self.shift = 0
         self._restarted = False
 
+    @micropython.native
     def allow(self, now, strategy):
         """Record a restart at `now` if the limit allows it; False means escalate."""
         cap = strategy.max_restarts

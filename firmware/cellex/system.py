@@ -7,9 +7,10 @@ import gc
 
 from cellex.actor_path import ActorPath
 from cellex.actor_ref import PAUSED, RUNNING, STOPPED, ActorRef
-from cellex.compat import clear_traceback, ticks_add, ticks_diff
+from cellex.compat import clear_traceback, micropython, ticks_add
 from cellex.config import ActorSystemConfig
 from cellex.counters import SystemCounters
+from cellex.deadlines import Deadlines
 from cellex.escalation import CompositeEscalationSink
 from cellex.root_escalation_sink import RootEscalationSink
 from cellex.scheduler import ReadyQueueScheduler
@@ -47,7 +48,11 @@ class ActorSystem:
         )
         # A failure in receive() goes straight to the escalation chain.
         handle = self._escalation.handle
-        self.scheduler = ReadyQueueScheduler(cfg.max_actors, self.counters, handle, self._wake)
+        # Restart backoff: one deadline slot per actor (slot = id - 1).
+        self.deadlines = Deadlines(cfg.max_actors)
+        self.scheduler = ReadyQueueScheduler(
+            cfg.max_actors, self.counters, handle, self._wake, self.deadlines, cfg.ticks_ms
+        )
         self._refs = []
         self.started = False
         self.run = self.scheduler.run
@@ -157,6 +162,7 @@ class ActorSystem:
 
     # -- supervision (no allocation below) ----------------------------------
 
+    @micropython.native
     def _restart_scope(self, subject, strategy, now):
         # RESTART: the scope picks the siblings, each restarts with its subtree.
         scope = strategy.scope
@@ -171,6 +177,7 @@ class ActorSystem:
             if ref.parent is parent and ref.state != STOPPED and (after or scope == ONE_FOR_ALL):
                 self._restart(ref, strategy, now)
 
+    @micropython.native
     def _restart(self, target, strategy, now):
         delay = strategy.backoff_ms(target._history.shift) if strategy.backoff_min_ms else 0
         counters = self.counters
@@ -179,13 +186,12 @@ class ActorSystem:
                 ref.restarts += 1
                 counters.restarts += 1
                 if delay:
-                    if ref.state != PAUSED:
-                        ref.state = PAUSED
-                        self.scheduler.paused += 1
-                    ref._resume_at = ticks_add(now, delay)
+                    ref.state = PAUSED
+                    self.deadlines.arm(ref.id - 1, ticks_add(now, delay))
                 else:
                     self._call_on_restart(ref)
 
+    @micropython.native
     def _call_on_restart(self, ref):
         try:
             ref.actor.on_restart()
@@ -195,19 +201,25 @@ class ActorSystem:
             ref.failures += 1
             self._stop(ref)
 
-    def _wake(self):
-        # Resume paused actors whose backoff has passed (parents before children).
-        now = self._ticks_ms()
-        scheduler = self.scheduler
-        for ref in self._refs:
-            if ref.state == PAUSED and ticks_diff(now, ref._resume_at) >= 0:
-                ref.state = RUNNING
-                scheduler.paused -= 1
-                self._call_on_restart(ref)
-                if ref.state == RUNNING and ref.pending and not ref._queued:
-                    ref._queued = True
-                    scheduler.enqueue(ref)
+    @micropython.native
+    def _wake(self, now):
+        # Resume paused actors whose backoff has passed, lowest slot (spawn
+        # order: parents before children) first. Called by the scheduler only
+        # once the earliest deadline has passed.
+        deadlines = self.deadlines
+        refs = self._refs
+        while True:
+            slot = deadlines.pop_due(now)
+            if slot < 0:
+                return
+            ref = refs[slot]
+            ref.state = RUNNING
+            self._call_on_restart(ref)
+            if ref.state == RUNNING and ref.pending and not ref._queued:
+                ref._queued = True
+                self.scheduler.enqueue(ref)
 
+    @micropython.native
     def _stop(self, target):
         # Stop `target` and its subtree, children first.
         subtree = target._subtree
@@ -218,7 +230,7 @@ class ActorSystem:
             if ref.state == STOPPED:
                 continue
             if ref.state == PAUSED:
-                self.scheduler.paused -= 1
+                self.deadlines.cancel(ref.id - 1)
             ref.state = STOPPED
             ref._drain()
             try:

@@ -81,6 +81,150 @@ def assert_no_alloc(fn):
     return fn()
 
 
+# -- gross allocation --------------------------------------------------------
+#
+# heap_lock() cannot prove "no allocation": with the heap locked MicroPython
+# quietly moves a big function frame to the C stack, and a block taken and
+# given back within the call leaves no net trace either. The gross check sees
+# both, with the heap unlocked:
+#   * gc.threshold(0) makes the very next allocation run a collection first,
+#     and a collection frees the garbage planted just before the call, so
+#     gc.mem_alloc() moves even when the block itself was freed again (this
+#     catches leaf functions too: a frame freed on return);
+#   * GROSS.sample(), called from the callbacks the call makes (an actor's
+#     receive(), a back-end's on_failure(), on_restart()...), reads
+#     gc.mem_alloc() while the caller's frames are alive: it gives the size
+#     of what was taken (e.g. "+288 B");
+#   * the net change over the call.
+# Ports without gc.threshold() keep the last two. CPython: tracemalloc's peak
+# over the call, above a slack (CPython allocates frames' objects, ints above
+# 256 and tracebacks on its own; the real proof is MicroPython's).
+
+_CPYTHON_GROSS_SLACK_BYTES = 1024
+_GARBAGE_BLOCKS = 16
+
+
+class GrossProbe:
+    """Heap samples taken inside a call: GROSS.sample() from any callback.
+
+    Allocates nothing itself (small ints, attributes that exist). A no-op
+    unless a gross check is running, and always on CPython.
+    """
+
+    def __init__(self):
+        self.armed = False
+        self.base = 0
+        self.low = 0
+        self.high = 0
+        self.samples = 0
+
+    def arm(self, base):
+        self.base = base
+        self.low = 0
+        self.high = 0
+        self.samples = 0
+        self.armed = True
+
+    def sample(self):
+        if self.armed:
+            if MICROPYTHON:
+                d = gc.mem_alloc() - self.base
+                if d > self.high:
+                    self.high = d
+                if d < self.low:
+                    self.low = d
+            self.samples += 1
+
+
+GROSS = GrossProbe()
+
+
+def _plant_garbage():
+    # Unreachable blocks a collection will free. Made one by one, so at most
+    # the last can be held by a stale pointer on the C stack.
+    for _ in range(_GARBAGE_BLOCKS):
+        g = bytearray(40)  # noqa: F841
+    return None
+
+
+def gross_alloc(fn, trip=True):
+    """Bytes calling fn() took from the heap, gross: 0 when it took no block at all.
+
+    MicroPython: the largest move of gc.mem_alloc() seen inside the call
+    (GROSS.sample() in its callbacks) or after it, with gc.threshold(0)
+    turning any allocation into a visible collection (a freed block shows as
+    the collected garbage, a negative move; its absolute value is reported).
+    CPython: tracemalloc peak over the call minus the slack it always needs
+    (see _CPYTHON_GROSS_SLACK_BYTES), floored at 0.
+    trip=False leaves gc.threshold() alone: only the samples and the net
+    change count (what a freed block was, in bytes, rather than that one was).
+    fn takes no arguments (bind them in a closure made before the call).
+    """
+    if MICROPYTHON:
+        has_threshold = trip and hasattr(gc, "threshold")
+        old = gc.threshold() if has_threshold else -1
+        gc.collect()
+        _plant_garbage()
+        if has_threshold:
+            gc.threshold(0)
+        base = gc.mem_alloc()
+        GROSS.arm(base)
+        try:
+            fn()
+        finally:
+            after = gc.mem_alloc()
+            GROSS.armed = False
+            if has_threshold:
+                gc.threshold(old)
+        worst = after - base
+        if GROSS.high > worst:
+            worst = GROSS.high
+        if -GROSS.low > worst:
+            worst = -GROSS.low
+        if base - after > worst:
+            worst = base - after
+        return worst
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        GROSS.arm(0)
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        GROSS.armed = False
+        if started:
+            tracemalloc.stop()
+    return max(0, peak - before - _CPYTHON_GROSS_SLACK_BYTES)
+
+
+def assert_no_gross_alloc(fn, warm=1):
+    """Fail if calling fn() takes any heap block, even one it gives back (see gross_alloc).
+
+    fn is called `warm` times first (first calls may fill caches). The heap
+    must be unlocked: use assert_no_alloc() for the heap-locked check. Returns
+    how many GROSS.sample() calls the check saw (a test asserting it is > 0
+    proves its callbacks ran inside the checked call).
+    """
+    for _ in range(warm):
+        fn()
+    taken = gross_alloc(fn)
+    samples = GROSS.samples
+    if taken:
+        detail = ""
+        if MICROPYTHON:
+            # Again without the trip wire, for the size of what was taken.
+            gross_alloc(fn, False)
+            detail = " (a collection ran; without gc.threshold(0): %d samples inside saw %+d..%+d B)" % (
+                GROSS.samples, GROSS.low, GROSS.high,
+            )  # fmt: skip
+        raise AssertionError("took heap blocks during the call: " + str(taken) + " B" + detail)
+    return samples
+
+
 def heap_growth(fn, repeat=3):
     """Bytes the heap grew by over `repeat` calls of fn(), after a garbage collection.
 

@@ -72,3 +72,76 @@ def test_each_actor_is_in_the_ready_queue_at_most_once():
     for i in range(8):
         a.tell(i)
     assert system.scheduler.ready == 1
+
+
+# -- Ctrl-C and SystemExit in receive() (issue 15, item 5) ---------------------
+# Decided: not a failure (no supervision); it propagates out of run(), after
+# the scheduler is put back in order: the interrupted message counts as
+# delivered and the actor keeps its place, so the next run() carries on.
+
+
+class _Interruptible(Recorder):
+    def receive(self, msg):
+        if isinstance(msg, type) and issubclass(msg, BaseException):
+            self.got.append("interrupted")
+            raise msg()
+        self.got.append(msg)
+
+
+def _interrupt(exc_type):
+    system = ActorSystem(ActorSystemConfig(max_actors=2, mailbox_capacity=8))
+    actor = _Interruptible()
+    ref = system.spawn(actor, "a")
+    other = system.spawn(Recorder(), "b")
+    system.start()
+    ref.tell(1)
+    ref.tell(exc_type)
+    ref.tell(2)
+    other.tell(9)
+    try:
+        system.run_until_idle()
+        raise AssertionError("expected %s to propagate" % exc_type.__name__)
+    except exc_type:
+        pass
+    assert actor.got == [1, "interrupted"]
+    assert ref.delivered == 2 and system.counters.delivered == 3  # a: 1 + the interrupted one; b: 9
+    assert ref.pending == 1 and ref.state == 0
+    assert system.counters.failures == 0  # not a failure: nothing was supervised
+    # The next run carries on: the actor is still queued, exactly once.
+    assert system.scheduler.ready == 1
+    ref.tell(3)
+    assert system.scheduler.ready == 1
+    assert system.run_until_idle() == 2
+    assert actor.got == [1, "interrupted", 2, 3]
+    assert ref.delivered == 4 and system.counters.delivered == 5
+
+
+def test_keyboard_interrupt_in_receive_propagates_and_the_actor_carries_on():
+    _interrupt(KeyboardInterrupt)
+
+
+def test_system_exit_in_receive_propagates_and_the_actor_carries_on():
+    _interrupt(SystemExit)
+
+
+def test_keyboard_interrupt_in_on_restart_propagates_and_the_actor_carries_on():
+    class Restarter(Recorder):
+        def on_restart(self):
+            self.restarted += 1
+            if self.restarted == 1:
+                raise KeyboardInterrupt
+
+    system = ActorSystem(ActorSystemConfig(max_actors=1, mailbox_capacity=8))
+    actor = Restarter()
+    ref = system.spawn(actor, "a")
+    system.start()
+    ref.tell(ValueError("x"))
+    ref.tell(1)
+    try:
+        system.run_until_idle()
+        raise AssertionError("expected KeyboardInterrupt to propagate")
+    except KeyboardInterrupt:
+        pass
+    assert ref.delivered == 1 and system.counters.failures == 1
+    assert system.run_until_idle() == 1
+    assert actor.got == [1] and ref.pending == 0 and system.scheduler.ready == 0

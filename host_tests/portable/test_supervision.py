@@ -251,3 +251,85 @@ def test_bad_strategy_arguments_are_refused_with_a_clear_error():
     assert "scope" in assert_raises(ValueError, SupervisorStrategy, RESTART, 7).args[0]
     assert "intensity" in assert_raises(ValueError, SupervisorStrategy, RESTART, 0, -1).args[0]
     assert "backoff" in assert_raises(ValueError, SupervisorStrategy, RESTART, 0, 1, 5000, 100, 10).args[0]
+
+
+# -- backoff deadlines: the earliest one is kept, actors are not walked each turn --
+
+
+def test_deadlines_keep_the_earliest_and_pop_due_slots_lowest_first():
+    from cellex.deadlines import Deadlines
+
+    d = Deadlines(4)
+    assert d.pop_due(0) == -1 and not d.due(1000)
+    d.arm(2, 50)
+    d.arm(1, 30)
+    d.arm(3, 70)
+    assert d.armed == 3 and d.next == 30
+    assert not d.due(29) and d.pop_due(29) == -1
+    d.arm(1, 60)  # moved later: the earliest is now slot 2's
+    assert d.next == 50
+    assert d.pop_due(65) == 1  # lowest due slot first (1 and 2 are due)
+    assert d.pop_due(65) == 2
+    assert d.pop_due(65) == -1 and d.armed == 1 and d.next == 70
+    d.cancel(3)
+    d.cancel(3)
+    assert d.armed == 0 and not d.due(10**6)
+
+
+def test_deadlines_survive_the_ticks_wrap_around():
+    from cellex.compat import ticks_add
+    from cellex.deadlines import Deadlines
+
+    d = Deadlines(2)
+    near_wrap = ticks_add(0, -10)
+    d.arm(0, ticks_add(near_wrap, 20))  # past the wrap: a small number
+    d.arm(1, ticks_add(near_wrap, 5))  # before the wrap: a big number
+    assert d.next == ticks_add(near_wrap, 5)
+    assert d.pop_due(ticks_add(near_wrap, 6)) == 1
+    assert d.pop_due(ticks_add(near_wrap, 6)) == -1
+    assert d.pop_due(ticks_add(near_wrap, 20)) == 0
+
+
+def test_while_an_actor_waits_out_a_backoff_other_actors_run_without_wake_ups():
+    clock = FakeClock()
+    strategy = SupervisorStrategy(RESTART, max_restarts=5, backoff_min_ms=100, backoff_max_ms=1000)
+    cfg = ActorSystemConfig(max_actors=3, guardian_strategy=strategy).with_clock(clock.ticks_ms)
+    system = ActorSystem(cfg)
+    flaky = system.spawn(Recorder(), "flaky")
+    busy = system.spawn(Recorder(), "busy")
+    system.start()
+    wakes = []
+    wake = system.scheduler._wake
+
+    def counting_wake(now):
+        wakes.append(now)
+        wake(now)
+
+    system.scheduler._wake = counting_wake
+    flaky.tell(FAIL)
+    system.run_until_idle()
+    assert flaky.state == PAUSED and system.deadlines.armed == 1
+    for _ in range(50):
+        busy.tell(1)
+        system.run_until_idle()
+        clock.advance(1)
+    assert wakes == []  # the deadline (100 ms) has not passed: no wake-up, no walk
+    clock.advance(50)
+    flaky.tell(2)
+    system.run_until_idle()
+    assert wakes == [100] and flaky.state == RUNNING and flaky.actor.got == [2]
+    assert system.deadlines.armed == 0
+
+
+def test_stopping_a_paused_actor_cancels_its_deadline():
+    clock = FakeClock()
+    strategy = SupervisorStrategy(RESTART, max_restarts=5, backoff_min_ms=100, backoff_max_ms=1000)
+    cfg = ActorSystemConfig(max_actors=2, guardian_strategy=strategy).with_clock(clock.ticks_ms)
+    system = ActorSystem(cfg)
+    ref = system.spawn(Recorder(), "a")
+    system.start()
+    ref.tell(FAIL)
+    system.run_until_idle()
+    assert system.deadlines.armed == 1
+    system._stop(ref)
+    assert system.deadlines.armed == 0 and ref.state == STOPPED
