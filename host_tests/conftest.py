@@ -17,7 +17,8 @@ def pytest_addoption(parser):
         default="",
         metavar="PORT",
         help="also run every portable test on the MicroPython board at PORT (a serial device, "
-        "a pty, or a pyserial URL), over its raw REPL",
+        "a pty, or a pyserial URL), over its raw REPL; 'emulated' starts the emulated Pico "
+        "(build/firmware/RPI_PICO/firmware.bin, from `make firmware BOARD=RPI_PICO`)",
     )
     group.addoption(
         "--board-timeout", type=float, default=60.0, help="seconds one test may run on the board"

@@ -75,10 +75,14 @@ def test_deploy_to_a_missing_port_says_so():
     assert "port /dev/ttyACM97 does not exist" in out
 
 
-def test_firmware_without_the_vendored_source_says_where_to_get_it(tmp_path):
-    status, out = make("firmware", "BOARD=RPI_PICO", "MICROPY_DIR=", env={"CELLEX_SHARED": str(tmp_path)})
-    assert status != 0
-    assert "no MicroPython source" in out and "MICROPY_DIR=" in out
+def test_firmware_without_the_vendored_source_says_where_to_get_it(tmp_path, monkeypatch):
+    from tools import firmware
+
+    monkeypatch.setattr(firmware, "VENDOR", tmp_path / "vendor")
+    monkeypatch.setattr(firmware, "BUILD", tmp_path / "build")
+    with pytest.raises(firmware.FirmwareError) as e:
+        firmware.vendored_source()
+    assert "no MicroPython source" in str(e.value) and "MICROPY_DIR=" in str(e.value)
 
 
 def test_firmware_for_a_board_whose_port_is_not_vendored_asks_for_a_checkout():

@@ -167,16 +167,18 @@ class BoardSession:
 
     # -- running one test ---------------------------------------------------
 
-    def run_test(self, module, name):
-        """Run one test in a fresh VM; return (status, output): 0 pass, 1 fail, 77 skip."""
+    def run_test(self, module, name, timeout_s=None):
+        """Run one test in a fresh VM; return (status, output): 0 pass, 1 fail, 77 skip.
+
+        timeout_s: this test's own budget, else the session's timeout."""
         started = time.monotonic()
         try:
-            status, output = self._run_test(module, name)
+            status, output = self._run_test(module, name, timeout_s or self.timeout_s)
         finally:
             self.durations[module + "::" + name] = time.monotonic() - started
         return status, output
 
-    def _run_test(self, module, name):
+    def _run_test(self, module, name, timeout_s):
         code = (
             "import sys\n"
             "sys.path.append(%r)\n"
@@ -185,9 +187,9 @@ class BoardSession:
         )
         try:
             self._enter_raw_repl()
-            out, err = self.transport.exec_raw(code, timeout=self.timeout_s)
+            out, err = self.transport.exec_raw(code, timeout=timeout_s)
         except TransportError as e:
-            return 1, self._recover("timed out after %.0f s on the board (%s)" % (self.timeout_s, e))
+            return 1, self._recover("timed out after %.0f s on the board (%s)" % (timeout_s, e))
         except (OSError, BoardError) as e:
             return 1, self._recover("the board reset or stopped answering during the test (%s)" % e)
         text = out.decode(errors="replace") + err.decode(errors="replace")

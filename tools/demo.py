@@ -19,6 +19,7 @@ from pathlib import Path
 import serial
 
 from tools.deploy import DeployError, deploy
+from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
 from tools.monitor import Printer, open_port, watch
 from tools.virtual_board import VirtualBoard, VirtualBoardError
 from tools.wire_decoder import Failure, StreamDecoder
@@ -95,17 +96,29 @@ def _read_console(console, out, timeout):
     raise DemoError("the demo app did not finish within %d s; console said: %r" % (timeout, lines))
 
 
-def run_demo(out=sys.stdout, timeout=60.0):
-    """Run the whole demo on a fresh virtual board; return a DemoResult."""
-    with VirtualBoard() as board:
-        out.write("virtual board up: console %s, telemetry %s\n" % (board.console_path, board.telemetry_path))
+def _start_board(which):
+    """(board context manager, BOARD name) for --board virtual / emulated."""
+    if which == "virtual":
+        return VirtualBoard(), "VIRTUAL"
+    if not DEFAULT_FIRMWARE.exists():
+        raise DemoError("no firmware at %s: run `make firmware BOARD=RPI_PICO`" % DEFAULT_FIRMWARE)
+    return EmulatedBoard(DEFAULT_FIRMWARE), "RPI_PICO"
+
+
+def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
+    """Run the whole demo on a fresh virtual board (or the emulated Pico); return a DemoResult."""
+    context, board_name = _start_board(which)
+    with context as board:
+        out.write("%s board up: console %s, telemetry %s\n"
+                  % (which, board.console_path, board.telemetry_path))
         try:
-            result = deploy("VIRTUAL", board.console_path, app=str(APP), reset=False)
+            result = deploy(board_name, board.console_path, app=str(APP), reset=False)
         except DeployError as e:
             raise DemoError("deploy failed: %s" % e) from e
-        out.write(
-            "deployed %d files (%d bytes of .mpy) with mpremote\n" % (len(result.files), result.mpy_bytes)
-        )
+        out.write("deployed %d files with mpremote (%s)\n" % (
+            len(result.files),
+            "cellex frozen in the firmware" if result.frozen else "%d bytes of .mpy" % result.mpy_bytes,
+        ))
 
         decoder = StreamDecoder()
         printer = _RecordingPrinter(out)
@@ -131,10 +144,15 @@ def run_demo(out=sys.stdout, timeout=60.0):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the app")
+    parser.add_argument(
+        "--board", choices=("virtual", "emulated"), default="virtual",
+        help="virtual: the unix port behind ptys; "
+        "emulated: RPI_PICO firmware (make firmware) on an emulated RP2040",
+    )
     args = parser.parse_args(argv)
     try:
-        r = run_demo(timeout=args.timeout)
-    except (DemoError, VirtualBoardError) as e:
+        r = run_demo(timeout=args.timeout, which=args.board)
+    except (DemoError, VirtualBoardError, EmulatedBoardError) as e:
         print("demo: %s" % e, file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -7,7 +7,9 @@ Runs on stock MicroPython firmware, no rebuild: the .mpy files of
 `make mpy BOARD=...` (build/mpy/<BOARD>/cellex/*.mpy) go to :lib/cellex/
 (replacing what was there), boards/<BOARD>/board_config.py to :board_config.py,
 the app to :main.py, extra modules to the root; then the board is reset
-(main.py runs). Before copying it checks that the port exists and that the
+(main.py runs). Firmware with cellex frozen in (`make firmware`) gets only the
+board config, the app and the extras: the frozen package would shadow a copy.
+Before copying it checks that the port exists and that the
 board's MicroPython runs .mpy of this board's architecture, and says what to
 do when not (mpremote's own errors are terse).
 
@@ -40,12 +42,13 @@ class DeployError(Exception):
 
 
 class DeployResult:
-    def __init__(self, board, port, files, mpy_bytes, board_arch):
+    def __init__(self, board, port, files, mpy_bytes, board_arch, frozen=False):
         self.board = board
         self.port = port
         self.files = files  # [(local path, remote path)]
         self.mpy_bytes = mpy_bytes  # bytes of cellex .mpy copied
         self.board_arch = board_arch  # what the board reported, e.g. "armv6m"
+        self.frozen = frozen  # cellex is frozen into the board's firmware: no .mpy copied
 
     def __repr__(self):
         return "DeployResult(board=%r, port=%r, files=%d, mpy_bytes=%d)" % (
@@ -160,16 +163,26 @@ del _rm
 """
 
 
-def board_arch(device, mpremote=None, timeout=DEFAULT_TIMEOUT_S):
-    """The native-code architecture the board's MicroPython loads, e.g. "armv6m" (None if any)."""
-    proc = _run_mpremote(
-        mpremote or default_mpremote(), device,
-        ["exec", "import sys; print('MPY', getattr(sys.implementation, '_mpy', 0))"], timeout,
-    )
+# The board's .mpy architecture, and whether cellex is frozen into its firmware (a frozen
+# package's __path__ is ".frozen/cellex"; a copied one's "lib/cellex").
+_PROBE = """
+import sys
+print('MPY', getattr(sys.implementation, '_mpy', 0))
+try:
+    import cellex
+    print('FROZEN', '.frozen' in (getattr(cellex, '__path__', '') or ''))
+except ImportError:
+    print('FROZEN', False)
+"""
+
+
+def probe_board(device, mpremote=None, timeout=DEFAULT_TIMEOUT_S):
+    """(native-code architecture the board loads, e.g. "armv6m" or None; cellex frozen in?)."""
+    proc = _run_mpremote(mpremote or default_mpremote(), device, ["exec", _PROBE], timeout)
     m = re.search(r"MPY (\d+)", proc.stdout)
     if proc.returncode != 0 or not m:
         raise DeployError(_explain_failure(device, proc))
-    return _ARCH_NUMBERS.get(int(m.group(1)) >> 10, "unknown")
+    return _ARCH_NUMBERS.get(int(m.group(1)) >> 10, "unknown"), "FROZEN True" in proc.stdout
 
 
 def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True, mpremote=None,
@@ -189,14 +202,13 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
         raise DeployError("unknown board %r. Boards: %s" % (board, ", ".join(known)))
     mpremote = mpremote or default_mpremote()
     device = resolve_port(port)
-    mpy_files = package_files(board, ROOT / mpy_build if not os.path.isabs(mpy_build) else mpy_build)
     if app is None and (BOARDS_DIR / board / "main.py").is_file():
         app = BOARDS_DIR / board / "main.py"
     for f in ([app] if app else []) + list(extra):
         if not Path(f).is_file():
             raise DeployError("no such file to deploy: %s" % f)
 
-    arch = board_arch(device, mpremote, timeout)
+    arch, frozen = probe_board(device, mpremote, timeout)
     want = BOARD_ARCH.get(board)
     if arch is not None and want is not None and arch != want:
         raise DeployError(
@@ -204,22 +216,25 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
             "Boards: %s" % (device, arch, board, want, ", ".join("%s=%s" % kv for kv in BOARD_ARCH.items()))
         )
 
+    # The firmware's frozen cellex comes before /lib on sys.path: a copy would never load.
+    mpy_build = ROOT / mpy_build if not os.path.isabs(mpy_build) else mpy_build
+    mpy_files = [] if frozen else package_files(board, mpy_build)
     files = [(f, ":lib/cellex/" + os.path.basename(f)) for f in mpy_files]
     files.append((str(BOARDS_DIR / board / "board_config.py"), ":board_config.py"))
     if app:
         files.append((str(app), ":main.py"))
     files += [(str(f), ":" + os.path.basename(str(f))) for f in extra]
 
-    args = ["exec", _PREPARE, "+", "fs", "cp"] + mpy_files + [":lib/cellex/"]
+    args = ["exec", _PREPARE, "+", "fs", "cp"] + mpy_files + [":lib/cellex/"] if mpy_files else []
     for local, remote in files[len(mpy_files):]:
-        args += ["+", "fs", "cp", local, remote]
+        args += (["+"] if args else []) + ["fs", "cp", local, remote]
     if reset:
         args += ["+", "reset"]
     proc = _run_mpremote(mpremote, device, args, timeout)
     if proc.returncode != 0:
         raise DeployError(_explain_failure(device, proc))
     mpy_bytes = sum(os.path.getsize(f) for f in mpy_files)
-    return DeployResult(board, device, files, mpy_bytes, arch)
+    return DeployResult(board, device, files, mpy_bytes, arch, frozen)
 
 
 def main(argv=None):
@@ -239,8 +254,9 @@ def main(argv=None):
     except DeployError as e:
         print("deploy: error: %s" % e, file=sys.stderr)
         return 2
-    print("deployed %s to %s (%s): %d files, %d bytes of cellex .mpy%s" % (
-        result.board, result.port, result.board_arch, len(result.files), result.mpy_bytes,
+    print("deployed %s to %s (%s): %d files, %s%s" % (
+        result.board, result.port, result.board_arch, len(result.files),
+        "cellex frozen in the firmware" if result.frozen else "%d bytes of cellex .mpy" % result.mpy_bytes,
         ", reset" if not args.no_reset else "",
     ))
     for local, remote in result.files:

@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SKIP_EXIT = 77
 DEFAULT_TIMEOUT_S = 60
+EMULATED = "emulated"  # --board emulated: start the emulated Pico for the session
 
 
 class MicroPythonFailure(Exception):
@@ -71,7 +72,9 @@ class PortableItem(pytest.Item):
             return
         module = self.function.__module__
         if self.interpreter == "board":
-            status, output = self.config.cellex_board.run_test(module, self.function.__name__)
+            # A test that needs longer on a board declares it (support.board_budget).
+            budget = getattr(self.function, "board_budget_s", None)
+            status, output = self.config.cellex_board.run_test(module, self.function.__name__, budget)
         else:
             status, output = run_on_micropython(self.config, module, self.function.__name__)
         if status == SKIP_EXIT:
@@ -113,14 +116,41 @@ def pytest_collection_finish(session):
     config.cellex_board = None
     if not any(getattr(item, "interpreter", "") == "board" for item in session.items):
         return
-    board = BoardSession(config.getoption("--board"), timeout_s=config.getoption("--board-timeout"))
+    port = config.getoption("--board")
+    config.cellex_emulated = None
+    if port == EMULATED:
+        port = _start_emulated_pico(config)
+    board = BoardSession(port, timeout_s=config.getoption("--board-timeout"))
     try:
         board.connect()
         board.install()
     except BoardError as e:
         board.close()
+        _stop_emulated_pico(config)
         pytest.exit("board: %s" % e, returncode=3)
     config.cellex_board = board
+
+
+def _start_emulated_pico(config):
+    """`--board emulated`: the RPI_PICO firmware on the emulated RP2040; returns its REPL pty."""
+    from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
+
+    if not DEFAULT_FIRMWARE.exists():
+        pytest.exit("board: no firmware at %s: run `make firmware BOARD=RPI_PICO`" % DEFAULT_FIRMWARE, 3)
+    emulated = EmulatedBoard(DEFAULT_FIRMWARE)
+    try:
+        emulated.start()
+    except EmulatedBoardError as e:
+        pytest.exit("board: the emulated Pico did not start: %s" % e, returncode=3)
+    config.cellex_emulated = emulated
+    return emulated.console_path
+
+
+def _stop_emulated_pico(config):
+    emulated = getattr(config, "cellex_emulated", None)
+    if emulated is not None:
+        emulated.stop()
+        config.cellex_emulated = None
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -131,3 +161,7 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("board")
     for line in board.summary_lines():
         terminalreporter.write_line(line)
+    emulated = getattr(config, "cellex_emulated", None)
+    if emulated is not None:
+        terminalreporter.write_line("emulated RP2040: %s" % emulated.stats())
+    _stop_emulated_pico(config)
