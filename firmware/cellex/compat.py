@@ -29,6 +29,32 @@ if MICROPYTHON:
     ticks_diff = time.ticks_diff
     heap_lock = micropython.heap_lock
     heap_unlock = micropython.heap_unlock
+    sleep_ms = time.sleep_ms
+
+    # Interrupts: the board's machine module; the unix port has none to mask.
+    try:
+        import machine
+
+        disable_irq = machine.disable_irq  # pyright: ignore[reportAssignmentType, reportAttributeAccessIssue]
+        enable_irq = machine.enable_irq  # pyright: ignore[reportAssignmentType, reportAttributeAccessIssue]
+    except (ImportError, AttributeError):
+
+        def disable_irq():
+            return 0
+
+        def enable_irq(state):
+            pass
+
+    # machine.idle() waits for the next interrupt (WFI) on a board; the unix
+    # port's returns at once, so there the idle hook sleeps instead.
+    cpu_idle = None
+    if sys.platform not in ("linux", "darwin", "windows", "win32"):
+        try:
+            import machine
+
+            cpu_idle = machine.idle
+        except (ImportError, AttributeError):
+            pass
 
     # MicroPython grows an exception's traceback each time the same instance
     # is raised. Storing None to __traceback__ clears it only on the built-in
@@ -109,6 +135,17 @@ else:
 
     def heap_lock():
         return 0
+
+    def sleep_ms(ms):
+        time.sleep(ms / 1000)
+
+    def disable_irq():
+        return 0
+
+    def enable_irq(state):
+        pass
+
+    cpu_idle = None
 
     def clear_traceback(error):
         """Drop a handled exception's traceback, so re-raising it does not grow it."""

@@ -1,5 +1,7 @@
 # cellex.config: ActorSystemConfig, capacities and the injection points, set before start.
 # MIT licence.
+from cellex.compat import disable_irq as _disable_irq
+from cellex.compat import enable_irq as _enable_irq
 from cellex.compat import ticks_ms as _ticks_ms
 from cellex.root_escalation_sink import ROOT_RESET, ROOT_STOP
 from cellex.supervision import SupervisorStrategy
@@ -13,15 +15,34 @@ class ActorSystemConfig:
     snapshot_slots    preallocated FailureSnapshot slots for the root
     guardian_strategy how top-level actors are supervised (default: OTP's
                       RESTART, one-for-one, 1 restart in 5 s, then the root)
+    timer_slots       timers that can be armed at once (send_after / send_every)
+    post_slots        messages an interrupt handler can post (post()) before the
+                      scheduler drains them
     """
 
-    def __init__(self, max_actors=16, mailbox_capacity=8, snapshot_slots=2, guardian_strategy=None):
+    def __init__(
+        self,
+        max_actors=16,
+        mailbox_capacity=8,
+        snapshot_slots=2,
+        guardian_strategy=None,
+        timer_slots=8,
+        post_slots=8,
+    ):
         if max_actors < 1:
             raise ValueError("max_actors must be >= 1, got %d" % max_actors)
         if mailbox_capacity < 1:
             raise ValueError("mailbox_capacity must be >= 1, got %d" % mailbox_capacity)
         if snapshot_slots < 1:
             raise ValueError("snapshot_slots must be >= 1, got %d" % snapshot_slots)
+        if not 0 <= timer_slots <= 255:
+            raise ValueError("timer_slots must be 0..255, got %d" % timer_slots)
+        if post_slots < 1:
+            raise ValueError("post_slots must be >= 1, got %d" % post_slots)
+        self.timer_slots = timer_slots
+        self.post_slots = post_slots
+        self.disable_irq = _disable_irq
+        self.enable_irq = _enable_irq
         self.max_actors = max_actors
         self.mailbox_capacity = mailbox_capacity
         self.snapshot_slots = snapshot_slots
@@ -91,6 +112,15 @@ class ActorSystemConfig:
     def with_clock(self, ticks_ms):
         """Use this ticks_ms() function as the runtime's clock (tests, simulations)."""
         self.ticks_ms = ticks_ms
+        return self
+
+    def with_irq(self, disable_irq, enable_irq):
+        """Guard the post ring with these (tests: fakes that simulate an interrupt).
+
+        disable_irq() -> state, enable_irq(state): machine's on a board.
+        """
+        self.disable_irq = disable_irq
+        self.enable_irq = enable_irq
         return self
 
     def with_root_policy(self, policy, reset=None):

@@ -25,6 +25,15 @@ class SystemCounters:
     snapshots_dropped   root failures with no free snapshot slot (telemetry skipped)
     nested_dropped      failures reaching the root while it was already this deep
                         in nested failures (supervision still acts)
+    timer_fires         timer messages sent (each firing of a periodic timer counts)
+    timer_overruns      periodic ticks skipped because the loop was late by a
+                        whole period or more (the phase is kept)
+    timers_full         send_after() / send_every() refused: every slot in use
+    posts               messages posted through post() (interrupt-safe)
+    posts_dropped       posts refused: the post ring was full
+    idle_ms             ms run_forever() / run_async() spent in the idle hook
+    loop_ms             ms spent in run_forever() / run_async() (CPU load:
+                        1 - idle_ms / loop_ms)
     """
 
     def __init__(self):
@@ -45,6 +54,13 @@ class SystemCounters:
         self.builder_errors = 0
         self.snapshots_dropped = 0
         self.nested_dropped = 0
+        self.timer_fires = 0
+        self.timer_overruns = 0
+        self.timers_full = 0
+        self.posts = 0
+        self.posts_dropped = 0
+        self.idle_ms = 0
+        self.loop_ms = 0
 
     def as_dict(self):
         """All counters by name (allocates; for reports)."""

@@ -18,9 +18,11 @@ class ReadyQueueScheduler:
     """Dispatches messages, one per turn, to actors in ready-queue order.
 
     on_failure(ref, error) is called when receive() raises an Exception.
-    While any deadline is armed (actors waiting out a restart backoff), the
-    clock is read before each turn and wake(now) is called once the earliest
-    has passed. `ready` (read-only) is how many actors are waiting for a turn.
+    While any deadline is armed (timers, actors waiting out a restart
+    backoff), the clock is read before each turn and wake(now) is called once
+    the earliest has passed. Messages posted from interrupts (PostRing) are
+    moved into their mailboxes when run() starts and whenever no actor is
+    ready. `ready` (read-only) is how many actors are waiting for a turn.
 
     KeyboardInterrupt, SystemExit (any BaseException that is not an
     Exception) raised in receive() is not a failure: it propagates out of
@@ -31,7 +33,7 @@ class ReadyQueueScheduler:
 
     # No properties here either: see actor_ref.py (a property slows every store).
 
-    def __init__(self, capacity, counters, on_failure, wake, deadlines, clock):
+    def __init__(self, capacity, counters, on_failure, wake, deadlines, clock, posts):
         self._queue = [None] * capacity  # type: list
         self._capacity = capacity
         self._head = 0
@@ -41,6 +43,7 @@ class ReadyQueueScheduler:
         self._wake = wake
         self._deadlines = deadlines
         self._clock = clock
+        self._posts = posts
 
     def enqueue(self, ref):
         """Put a ready actor at the back of the queue (the caller set ref._queued)."""
@@ -61,6 +64,9 @@ class ReadyQueueScheduler:
         queue = self._queue
         cap = self._capacity
         deadlines = self._deadlines
+        posts = self._posts
+        if posts.count:
+            posts.drain()
         done = 0
         while done != budget:
             if deadlines.armed:
@@ -69,6 +75,8 @@ class ReadyQueueScheduler:
                     self._wake(now)
             n = self.ready
             if n == 0:
+                if posts.count and posts.drain():
+                    continue
                 break
             h = self._head
             ref = queue[h]
