@@ -1,5 +1,6 @@
 # actors: test doubles shared by the portable tests.
 from cellex.actor import Actor
+from cellex.errors import preallocated
 
 
 class Boom(Exception):
@@ -10,9 +11,10 @@ class Other(Exception):
     pass
 
 
-# Preallocated, as interrupt-safe MicroPython code does: raising these allocates nothing.
-BOOM = Boom("boom")
-OTHER = Other("other")
+# Preallocated, as interrupt-safe MicroPython code does, and pinned (cellex.errors):
+# raising these again and again allocates nothing, on the unix port and on a board.
+BOOM = preallocated(Boom("boom"))
+OTHER = preallocated(Other("other"))
 FAIL = "fail"  # the message that makes a Worker raise BOOM
 
 

@@ -25,6 +25,19 @@ def skip(reason):
     raise SkipTest(reason)
 
 
+def board_budget(seconds):
+    """Decorator: this test may take up to `seconds` on a board (pytest --board), where the
+    session's --board-timeout is too short; an emulated RP2040 runs bytecode ~160x slower
+    than the unix port. The host reads it from the CPython function; MicroPython ignores it."""
+
+    def mark(fn):
+        if not MICROPYTHON:
+            fn.board_budget_s = seconds
+        return fn
+
+    return mark
+
+
 def data_path(name):
     """Path of a shared data file such as docs/wire-vectors.json.
 
