@@ -3,12 +3,13 @@
 # MIT licence.
 #
 # Deployed as main.py (make demo on the virtual board; make deploy APP=apps/demo.py on a board).
+# A periodic timer paces the sampling (send_every); between samples the system sleeps in
+# run_forever()'s idle hook, and the summary shows the share of time it slept (idle_pct).
 # Runs a fixed script for a few seconds, then prints one summary line on the console:
 #   cellex demo: done root_failures=N frames_sent=N frames_dropped=N ...
 # and a last heartbeat frame with the same counters on the telemetry UART.
 import errno
 import gc
-import time
 
 import board_config
 import micropython
@@ -95,6 +96,28 @@ class Logger(Actor):
             raise OSError(errno.ENOSPC)
 
 
+class Sampler(Actor):
+    """Driven by a periodic timer: each tick is one reading for both sensors."""
+
+    def __init__(self, imu, baro, jobs):
+        self.imu = imu
+        self.baro = baro
+        self.jobs = jobs
+        self.n = 0
+
+    def receive(self, tick):
+        n = self.n
+        self.imu.tell(n)
+        self.baro.tell(n)
+        if n % 10 == 5 and n < 30:
+            self.jobs[n // 10].tell(n)  # the root stops each job after its failure ...
+        if n == 35:
+            self.jobs[0].tell(n)  # ... so this is a dead letter
+        self.n = n + 1
+        if self.n == _READINGS:
+            self.system.stop()  # run_forever() returns once this burst is dispatched
+
+
 class Job(Actor):
     """A top-level job whose failure escalates to the root, which stops it."""
 
@@ -143,24 +166,15 @@ def main():
     baro = system.spawn(Baro(flt), "baro", parent=sensors, component="baro", endpoint="i2c0:0x77",
                         transport="i2c", tags=(("bus", "i2c0"),))  # fmt: skip
     jobs = [system.spawn(Job(), "job%d" % i, tags=(("job", str(i)),)) for i in range(3)]
+    sampler = system.spawn(Sampler(imu, baro, jobs), "sampler")
+    system.send_every(sampler, 0, _PERIOD_MS, 0)  # the first reading now, then every period
     system.start()
     uart_backend = cfg.extensions["uart_backend"]
     heap_system = gc.mem_alloc() - heap_before
 
     n_actors = len(system.actors())
     print("cellex demo: %d actors, heap %d bytes for the system; running" % (n_actors, heap_system))
-    next_at = time.ticks_ms()
-    for n in range(_READINGS):
-        imu.tell(n)
-        baro.tell(n)
-        if n % 10 == 5 and n < 30:
-            jobs[n // 10].tell(n)  # the root stops each job after its failure ...
-        if n == 35:
-            jobs[0].tell(n)  # ... so this is a dead letter
-        system.run_until_idle()
-        next_at = time.ticks_add(next_at, _PERIOD_MS)
-        while time.ticks_diff(next_at, time.ticks_ms()) > 0:
-            time.sleep_ms(1)
+    system.run_forever()  # dispatch, then sleep until the next tick (cellex.idle.default_idle)
 
     c = system.counters
     if uart_backend is not None:
@@ -169,13 +183,14 @@ def main():
     print(
         "cellex demo: done root_failures=%d frames_sent=%d frames_dropped=%d restarts=%d resumes=%d "
         "escalations=%d intensity_exceeded=%d dead_letters=%d delivered=%d snapshots_dropped=%d "
-        "telemetry_max_us=%d heap_system=%d"
+        "telemetry_max_us=%d heap_system=%d timer_fires=%d idle_ms=%d loop_ms=%d idle_pct=%d"
         % (
             c.root_failures,
             uart_backend.frames_sent if uart_backend else 0,
             uart_backend.frames_dropped if uart_backend else 0,
             c.restarts, c.resumes, c.escalations, c.intensity_exceeded, c.dead_letters, c.delivered,
             c.snapshots_dropped, metrics.max_us[TELEMETRY_INVOKED], heap_system,
+            c.timer_fires, c.idle_ms, c.loop_ms, c.idle_ms * 100 // c.loop_ms if c.loop_ms else 0,
         )  # fmt: skip
     )
 

@@ -153,6 +153,21 @@ ROWS = [
     ("6 UART", "encode + write, typical frame", _key("uart_encode_typical"), "ns", None),
     ("6 UART", "encode + write, worst-case frame", _key("uart_encode_worst"), "ns", None),
     ("6 UART", "encode / wire time, typical @ 921600", _wire_fraction, "%", ("<=", 0.10)),
+    ("7 timers", "tell + run, one message: 0 timers armed", _key("turn_timers_0"), "ns", None),
+    ("7 timers", "... 1 timer armed (not due)", _key("turn_timers_1"), "ns", None),
+    ("7 timers", "... 8 timers armed", _key("turn_timers_8"), "ns", None),
+    ("7 timers", "... 32 timers armed", _key("turn_timers_32"), "ns", None),
+    ("7 timers", "... 64 actors, 8 timers armed", _key("turn_actors_64_timers_8"), "ns", None),
+    ("7 timers", "turn: 32 timers / 1 timer", _ratio("turn_timers_32", "turn_timers_1"), "x", ("<=", 1.1)),
+    ("7 timers", "turn: 64 actors / 4 actors (8 timers)", _ratio("turn_actors_64_timers_8", "turn_timers_8"),
+     "x", ("<=", 1.1)),
+    ("7 timers", "timer fire + its dispatch, per fire (4 actors)", _key("timer_fire_4"), "ns", None),
+    ("7 timers", "timer fire + its dispatch (64 actors, 8 timers)", _key("timer_fire_64_timers_8"), "ns",
+     None),
+    ("7 timers", "timer fire cost over a tell (4 actors)",
+     lambda r: _diff(r, "timer_fire_4", "turn_timers_1"), "ns", None),
+    ("7 timers", "post() + run: post -> drain -> receive", _key("post_1"), "ns", None),
+    ("7 timers", "post cost over a tell", lambda r: _diff(r, "post_1", "turn_timers_0"), "ns", None),
     ("trap", "re-raised preallocated user-class: first / last quarter",
      lambda r: _pair(r, "trap_user_preallocated"), "ns", None),
     ("trap", "re-raised preallocated user-class: heap per raise",
@@ -166,6 +181,12 @@ ROWS = [
     ("trap", "fresh user-class exception: heap per raise (after gc)", _key("trap_fresh_bytes_per_raise"),
      "B", None),
 ]
+
+
+def _diff(r, a, b):
+    if r.get(a) is None or r.get(b) is None:
+        return None
+    return r[a] - r[b]
 
 
 def _triple(r, k, suffix=""):
@@ -263,7 +284,7 @@ def micropython_binary():
     return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
 
 
-GROUPS = ("dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory")
+GROUPS = ("dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory", "timers")
 
 
 def run_body(interp, quick, firmware=None):

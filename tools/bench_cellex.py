@@ -1112,6 +1112,83 @@ def bench_traceback_trap():
     _trap("trap_fresh", lambda: UserError(REASON), True)
 
 
+# -- 7. timers, posts from interrupts -------------------------------------------------
+
+
+class ManualClock:
+    """ticks_ms the bench moves by hand (t)."""
+
+    def __init__(self):
+        self.t = 0
+
+    def ticks_ms(self):
+        return self.t
+
+
+def _timer_system(actors, timers_armed, slots=32):
+    clock = ManualClock()
+    cfg = ActorSystemConfig(max_actors=actors, mailbox_capacity=_BATCH, timer_slots=slots)
+    system = ActorSystem(cfg.with_clock(clock.ticks_ms))
+    refs = [system.spawn(Sink(), "a%d" % i) for i in range(actors)]
+    system.start()
+    for i in range(timers_armed):
+        system.send_every(refs[i % actors], i, 1 << 27)  # far away: armed, never due here
+    return system, refs, clock
+
+
+def _one_per_run(system, ref):
+    tell = ref.tell
+    run = system.run_until_idle
+
+    def one(n):
+        for i in range(n):
+            tell(i)
+            run()
+
+    return one
+
+
+def _fire_per_run(system, ref, clock):
+    system.send_every(ref, 1, 1)
+    run = system.run_until_idle
+
+    def fire(n):
+        c = clock
+        for _ in range(n):
+            c.t = (c.t + 1) & 0x3FFFFFFF
+            run()
+
+    return fire
+
+
+def bench_timers():
+    shapes = []
+    # Turn time (tell + run_until_idle, one message) vs timers armed, and vs actors.
+    for k in (0, 1, 8, 32):
+        system, refs, _ = _timer_system(4, k)
+        shapes += ["turn_timers_%d" % k, _one_per_run(system, refs[0])]
+    system, refs, _ = _timer_system(64, 8)
+    shapes += ["turn_actors_64_timers_8", _one_per_run(system, refs[63])]
+    # A periodic timer firing once per run: fire + the dispatch of its message.
+    system, refs, clock = _timer_system(4, 0)
+    shapes += ["timer_fire_4", _fire_per_run(system, refs[0], clock)]
+    system, refs, clock = _timer_system(64, 8)
+    shapes += ["timer_fire_64_timers_8", _fire_per_run(system, refs[63], clock)]
+    # post() (the interrupt-safe way in) + run_until_idle: post -> drain -> receive.
+    system, refs, _ = _timer_system(4, 0)
+    post = system.post
+    ref = refs[0]
+    run = system.run_until_idle
+
+    def posted(n):
+        for i in range(n):
+            post(ref, i)
+            run()
+
+    shapes += ["post_1", posted]
+    measure(*shapes)
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -1163,6 +1240,7 @@ GROUPS = {
     "failure": _group_failure,
     "telemetry": _group_telemetry,
     "uart": bench_uart,
+    "timers": bench_timers,
     "trap": bench_traceback_trap,
     "memory": bench_memory,
 }
