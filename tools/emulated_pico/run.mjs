@@ -215,6 +215,7 @@ if (controlled) {
   rl.on('line', (line) => {
     if (line.trim() === 'stats') {
       const { core, clock } = chip;
+      if (core.waiting) sleepUntilNow(); // bring a sleeping chip's clock up to now
       event({ event: 'stats', ...stats, simNanos: clock.nanos, cycles: core.cycles, pc: core.PC, waiting: core.waiting });
     }
   });
