@@ -1125,10 +1125,13 @@ class ManualClock:
         return self.t
 
 
-def _timer_system(actors, timers_armed, slots=32):
+def _timer_system(actors, timers_armed, slots=32, manual=False):
+    # manual: a clock the bench moves (timer fires); else the real ticks_ms.
     clock = ManualClock()
     cfg = ActorSystemConfig(max_actors=actors, mailbox_capacity=_BATCH, timer_slots=slots)
-    system = ActorSystem(cfg.with_clock(clock.ticks_ms))
+    if manual:
+        cfg.with_clock(clock.ticks_ms)
+    system = ActorSystem(cfg)
     refs = [system.spawn(Sink(), "a%d" % i) for i in range(actors)]
     system.start()
     for i in range(timers_armed):
@@ -1170,9 +1173,9 @@ def bench_timers():
     system, refs, _ = _timer_system(64, 8)
     shapes += ["turn_actors_64_timers_8", _one_per_run(system, refs[63])]
     # A periodic timer firing once per run: fire + the dispatch of its message.
-    system, refs, clock = _timer_system(4, 0)
+    system, refs, clock = _timer_system(4, 0, manual=True)
     shapes += ["timer_fire_4", _fire_per_run(system, refs[0], clock)]
-    system, refs, clock = _timer_system(64, 8)
+    system, refs, clock = _timer_system(64, 8, manual=True)
     shapes += ["timer_fire_64_timers_8", _fire_per_run(system, refs[63], clock)]
     # post() (the interrupt-safe way in) + run_until_idle: post -> drain -> receive.
     system, refs, _ = _timer_system(4, 0)
@@ -1186,6 +1189,19 @@ def bench_timers():
             run()
 
     shapes += ["post_1", posted]
+    # The floor of a timer fire's dispatch: the same manual clock, a tell per step.
+    system, refs, clock = _timer_system(4, 1, manual=True)
+    tell = refs[0].tell
+    run2 = system.run_until_idle
+
+    def stepped_tell(n):
+        c = clock
+        for i in range(n):
+            c.t = (c.t + 1) & 0x3FFFFFFF
+            tell(i)
+            run2()
+
+    shapes += ["turn_manual_clock", stepped_tell]
     measure(*shapes)
 
 

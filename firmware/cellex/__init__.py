@@ -40,6 +40,10 @@ _attrs = {
     "RingBufferFailureTelemetry": "telemetry_ring",
     "FanOutFailureTelemetry": "telemetry_fanout",
     "UartFailureTelemetry": "telemetry_uart",
+    "Timers": "timers",
+    "TIMERS_FULL": "timers",
+    "PostRing": "post",
+    "Deadlines": "deadlines",
 }
 
 

@@ -73,8 +73,7 @@ class ActorRef:
         actor is stopped. Never blocks, never raises, never allocates.
         Safe from a micropython.schedule() callback (soft interrupt). Not safe
         from a hard interrupt handler, which can preempt the scheduler in the
-        middle of a mailbox update: schedule a bound method stored once
-        (`self._tell = ref.tell`) with micropython.schedule() instead.
+        middle of a mailbox update: use ActorSystem.post(ref, msg) there.
         """
         n = self.pending
         cap = self.capacity

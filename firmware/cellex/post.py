@@ -5,8 +5,9 @@
 # preempt the scheduler in the middle of a mailbox update. ActorSystem.post()
 # is: it puts (ref, msg) in this ring of preallocated slots inside a
 # critical section (machine.disable_irq() / enable_irq()), and the scheduler
-# moves the messages into the mailboxes (tell) at the start of every run()
-# and whenever its ready queue empties. A full ring drops the message and
+# moves the messages into the mailboxes (tell) whenever its ready queue is
+# empty (at the end of every run() without a budget; a run() that starts
+# idle takes them first). A full ring drops the message and
 # counts it (posts_dropped); a post wakes the loop that sleeps in
 # run_forever() (the interrupt itself ends the idle hook's wait) or in
 # run_async() (waker.set(), an asyncio.ThreadSafeFlag).

@@ -21,8 +21,9 @@ class ReadyQueueScheduler:
     While any deadline is armed (timers, actors waiting out a restart
     backoff), the clock is read before each turn and wake(now) is called once
     the earliest has passed. Messages posted from interrupts (PostRing) are
-    moved into their mailboxes when run() starts and whenever no actor is
-    ready. `ready` (read-only) is how many actors are waiting for a turn.
+    moved into their mailboxes whenever no actor is ready (so run() without
+    a budget always takes them; one attribute read per run() call).
+    `ready` (read-only) is how many actors are waiting for a turn.
 
     KeyboardInterrupt, SystemExit (any BaseException that is not an
     Exception) raised in receive() is not a failure: it propagates out of
@@ -65,8 +66,6 @@ class ReadyQueueScheduler:
         cap = self._capacity
         deadlines = self._deadlines
         posts = self._posts
-        if posts.count:
-            posts.drain()
         done = 0
         while done != budget:
             if deadlines.armed:

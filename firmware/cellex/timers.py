@@ -119,7 +119,7 @@ class Timers:
         counters.timer_fires += 1
         if period:
             slot = self._offset + i
-            at = ticks_add(self._deadlines.at(slot), period)
+            at = ticks_add(self._deadlines._at[slot], period)
             late = ticks_diff(now, at)
             if late >= 0:
                 skipped = late // period + 1
