@@ -37,8 +37,8 @@ def run_on_board(board, quick=True):
     results = {}
     for group in GROUPS:
         board._enter_raw_repl()  # soft reset: a fresh VM, as a fresh process on the host
-        code = "import sys\nsys.argv = ['bench_cellex', %r%s]\nexec(open('bench_cellex.py').read())\n" % (
-            group, ", 'quick'" if quick else "")
+        args = [group, "quick"] if quick else [group]
+        code = "exec(open('bench_cellex.py').read(), {'__name__': '__main__', 'BENCH_ARGS': %r})\n" % args
         try:
             out, err = board.transport.exec_raw(code, timeout=GROUP_TIMEOUT_S)
         except TransportError as e:

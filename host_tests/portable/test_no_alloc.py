@@ -18,6 +18,7 @@ from support import (
     assert_no_alloc,
     assert_no_gross_alloc,
     assert_raises,
+    board_budget,
     gross_alloc,
     heap_growth,
     skip,
@@ -319,6 +320,7 @@ def test_gross_run_with_a_budget_and_run_once_take_no_block():
     assert actor.seen == 6
 
 
+@board_budget(240)  # GROSS.sample() reads gc.mem_alloc(), a walk of the heap, per message
 def test_gross_many_messages_between_actors_take_no_block():
     system, actor, ref = _gross_system()
     other = system.spawn(Probe(), "other")
