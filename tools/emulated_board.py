@@ -91,14 +91,19 @@ class EmulatedBoard:
               (None: a fresh, erased flash; the firmware formats its filesystem at first boot)
     bootrom:  the RP2040 B1 boot ROM (default: shared/vendor/, or $CELLEX_RP2040_BOOTROM)
     log:      where Node's warnings go (a path; default: a temporary file, kept only on failure)
+    fastcore: run instructions with tools/emulated_pico/fastcore.mjs (False: rp2040js's own decoder,
+              slower, for telling an emulator fault from a firmware one)
     """
 
-    def __init__(self, firmware=DEFAULT_FIRMWARE, *, flash=None, bootrom=None, node="node", log=None):
+    def __init__(
+        self, firmware=DEFAULT_FIRMWARE, *, flash=None, bootrom=None, node="node", log=None, fastcore=True
+    ):
         self.firmware = Path(firmware)
         self.flash = Path(flash) if flash is not None else None
         self.bootrom = Path(bootrom) if bootrom is not None else default_bootrom()
         self.node = node
         self.log_path = Path(log) if log is not None else None
+        self.fastcore = fastcore
         self.console_path = None
         self.telemetry_path = None
         self.resets = 0  # watchdog resets (machine.reset(), mpremote reset, WDT)
@@ -147,6 +152,8 @@ class EmulatedBoard:
         ]
         if self.flash is not None:
             argv += ["--flash", str(self.flash)]
+        if not self.fastcore:
+            argv += ["--fast", "0"]
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
@@ -265,9 +272,14 @@ def main(argv=None):
     parser.add_argument("--flash", help="flash image file: loaded at start if present, saved at stop")
     parser.add_argument("--bootrom", help="RP2040 boot ROM (default: %s)" % default_bootrom())
     parser.add_argument("--info", help="also write the device paths to this file (KEY=VALUE lines)")
+    parser.add_argument(
+        "--no-fastcore", action="store_true", help="use rp2040js's own decoder (slower; for diagnosis)"
+    )
     args = parser.parse_args(argv)
 
-    board = EmulatedBoard(args.firmware, flash=args.flash, bootrom=args.bootrom)
+    board = EmulatedBoard(
+        args.firmware, flash=args.flash, bootrom=args.bootrom, fastcore=not args.no_fastcore
+    )
     stop = threading.Event()
 
     def on_signal(signum, frame):
