@@ -11,7 +11,7 @@
 //       even erase the flash).
 // Time is the core's cycle count at 125 MHz (CycleClock); fastcore.mjs runs the instructions.
 import { RP2040, USBCDC } from 'rp2040js';
-import { makeFastStep } from './fastcore.mjs';
+import { makeFastRun } from './fastcore.mjs';
 
 export const FLASH_XIP = 0x10000000;
 export const FLASH_SIZE = 2 * 1024 * 1024; // a Pico's W25Q16; the firmware's filesystem lives inside it
@@ -304,7 +304,13 @@ export class Chip {
       this.consoleInput();
     };
     this.cdc = cdc;
-    this.step = fast ? makeFastStep(mcu) : () => mcu.core.executeInstruction();
+    // run(budget): instructions until the budget is spent, the next alarm is due or the core sleeps
+    this.run = fast ? makeFastRun(mcu) : (budget) => {
+      const core = mcu.core;
+      let done = 0;
+      for (; done < budget && core.cycles < clock.deadline && !core.waiting; done++) core.executeInstruction();
+      return done;
+    };
     // Boot: run boot2 from flash (it sets up XIP and jumps to the firmware's vector table). The ROM's
     // own flash boot needs an SSI that answers SPI reads, which rp2040js does not model.
     mcu.core.PC = FLASH_XIP;

@@ -153,7 +153,7 @@ function anchor() {
 function run() {
   timer = null;
   const t0 = performance.now();
-  let { core, clock, step } = chip;
+  let { core, clock } = chip;
   for (;;) {
     if (core.waiting) sleepUntilNow();
     else anchor();
@@ -165,15 +165,14 @@ function run() {
         continue;
       }
       if (core.waiting) break;
-      step();
-      budget--;
+      budget -= chip.run(budget);
     }
     stats.instructions += CHECK_EVERY - budget;
     if (chip.resetPending) { // (d) a watchdog reset: a new chip on the same flash
       const handover = chip.handover();
       stats.resets++;
       chip = newChip(handover);
-      ({ core, clock, step } = chip);
+      ({ core, clock } = chip);
       event({ event: 'reset', reason: handover.reason & 2 ? 'force' : 'timer', resets: stats.resets });
       continue;
     }
