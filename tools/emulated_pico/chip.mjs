@@ -6,7 +6,8 @@
 //       level crossing (the package raises TX on every register access and sends bytes instantly);
 //   (c) flash: the boot ROM's flash functions are carried out on the flash array (the package's SSI
 //       only serves XIP reads, so the firmware would find no filesystem);
-//   (d) watchdog reset: the chip reports it (resetPending) and hands over SCRATCH0-7 and REASON to a
+//   (d) watchdog reset: the chip reports it (resetPending) and hands over SCRATCH0-7, REASON and the
+//       SRAM (not cleared by a reset on the chip; the firmware's startup code zeroes its .bss) to a
 //       new Chip on the same flash (the package only calls a hook, and its RP2040.reset() would
 //       even erase the flash).
 // Time is the core's cycle count at 125 MHz (CycleClock); fastcore.mjs runs the instructions.
@@ -253,7 +254,7 @@ function modelSof(usb, clock) {
  *   bootrom:  patchBootrom(file)
  *   host:     { console(bytes), telemetry(byte), takeConsole(max) -> Uint8Array, takeUart() -> byte | undefined,
  *               repl() (the REPL's first prompt since this chip booted) }
- *   handover: { scratch, reason } from the previous chip's watchdog, or null at power-on
+ *   handover: { scratch, reason, sram } from the previous chip (watchdog reset), or null at power-on
  *   fast:     run instructions with fastcore.mjs (false: the package's own executeInstruction)
  */
 export class Chip {
@@ -276,9 +277,10 @@ export class Chip {
     mcu.flashView = new DataView(flash.buffer);
     mcu.onBreak = (code) => onBreak(this, code);
     const wd = mcu.peripherals[WATCHDOG];
-    if (handover) { // SCRATCH0-7 and REASON survive a watchdog reset on the real chip
+    if (handover) { // SCRATCH0-7, REASON and the SRAM's contents survive a watchdog reset on the chip
       wd.scratchData.set(handover.scratch);
       wd.reason = handover.reason;
+      mcu.sram.set(handover.sram);
     }
     wd.onWatchdogTrigger = () => {
       this.resetPending = true;
@@ -336,6 +338,6 @@ export class Chip {
   /** What a watchdog reset hands to the next chip. */
   handover() {
     const wd = this.mcu.peripherals[WATCHDOG];
-    return { scratch: Uint32Array.from(wd.scratchData), reason: wd.reason };
+    return { scratch: Uint32Array.from(wd.scratchData), reason: wd.reason, sram: Uint8Array.from(this.mcu.sram) };
   }
 }
