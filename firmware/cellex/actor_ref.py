@@ -12,6 +12,7 @@
 # tell() and the scheduler store several fields per message. So `pending` is
 # a plain attribute, read-only by convention like the counters.
 from cellex.compat import const
+from cellex.supervision import NORMAL
 
 # Actor states (ActorRef.state)
 RUNNING = const(0)
@@ -29,13 +30,21 @@ class ActorRef:
     `delivered` (added up at the end of each of the actor's turns),
     `dead_letters`, `failures`, `restarts`, `high_water` (the
     most messages ever waiting at once; capacity - high_water is the margin
-    never used, QP's low-water mark of free slots).
+    never used, QP's low-water mark of free slots); `restart_type`
+    (PERMANENT / TRANSIENT / TEMPORARY), `dynamic` (its name and slot are
+    freed when it stops), `slot` (its place in the system, reused after a
+    dynamic actor is freed; `id` is never reused).
     """
 
     def __init__(
-        self, system, actor, actor_id, path, parent, capacity, meta, tags, history, directive, strategy
-    ):
+        self, system, actor, actor_id, path, parent, capacity, meta, tags, history, directive, strategy,
+        slot, restart_type, dynamic, child_history,
+    ):  # fmt: skip
         self.id = actor_id
+        self.slot = slot
+        self.restart_type = restart_type
+        self.dynamic = dynamic
+        self._system = system
         self.path = path
         self.name = path.segments[-1]
         self.parent = parent
@@ -59,9 +68,14 @@ class ActorRef:
         # restart record as a child of its parent
         self.strategy = strategy
         self.directive = directive
-        self._history = history
-        # this actor and its descendants, parents first
-        self._subtree = (self,)  # type: tuple
+        self._history = history  # its backoff series (and count, PER_CHILD)
+        self._child_history = child_history  # restarts it performs (PER_SUPERVISOR)
+        # the tree, linked (unlinking a freed actor allocates nothing):
+        # first / last child, previous / next sibling, in spawn order
+        self._first = None  # type: ActorRef | None
+        self._last = None  # type: ActorRef | None
+        self._prev = None  # type: ActorRef | None
+        self._next = None  # type: ActorRef | None
         # telemetry metadata, held by reference
         self.component, self.endpoint, self.transport = meta
         self.tags = tags
@@ -93,6 +107,17 @@ class ActorRef:
             self._queued = True
             self._enqueue(self)
         return True
+
+    def stop(self):
+        """Stop this actor and its descendants, for good, from anywhere (its own receive() too).
+
+        OTP's terminate_child / Akka's context.stop: its supervisor does not
+        restart it whatever its restart type. on_stop() runs children first,
+        waiting mail becomes dead letters, timers are cancelled, watchers get
+        Terminated (reason NORMAL; descendants SHUTDOWN). A dynamic actor's
+        name and slot are freed. Allocates nothing; no-op if already stopped.
+        """
+        self._system._stop(self, NORMAL)
 
     def _drain(self):
         # Stopping: waiting mail becomes dead letters.

@@ -18,6 +18,7 @@ class ActorSystemConfig:
     timer_slots       timers that can be armed at once (send_after / send_every)
     post_slots        messages an interrupt handler can post (post()) before the
                       scheduler drains them
+    watch_slots       death watches in place at once (ActorSystem.watch)
     """
 
     def __init__(
@@ -28,6 +29,7 @@ class ActorSystemConfig:
         guardian_strategy=None,
         timer_slots=8,
         post_slots=8,
+        watch_slots=8,
     ):
         if max_actors < 1:
             raise ValueError("max_actors must be >= 1, got %d" % max_actors)
@@ -39,6 +41,9 @@ class ActorSystemConfig:
             raise ValueError("timer_slots must be 0..255, got %d" % timer_slots)
         if post_slots < 1:
             raise ValueError("post_slots must be >= 1, got %d" % post_slots)
+        if watch_slots < 0:
+            raise ValueError("watch_slots must be >= 0, got %d" % watch_slots)
+        self.watch_slots = watch_slots
         self.timer_slots = timer_slots
         self.post_slots = post_slots
         self.disable_irq = _disable_irq
@@ -55,6 +60,9 @@ class ActorSystemConfig:
         self.event_handler = None
         self.event_listener = None
         self.escalation_handler = None
+        # Failures decided below the root to telemetry too: waits for the wire
+        # format's supervised-failure frame (issue 13); off until then.
+        self.supervision_telemetry = False
         self.extensions = {}
         self.ticks_ms = _ticks_ms
         self.root_policy = ROOT_STOP
@@ -92,7 +100,11 @@ class ActorSystemConfig:
         return self
 
     def with_event_listener(self, listener):
-        """listener(FailureInfo): secondary processing of each failure at the root."""
+        """listener(FailureInfo): every supervised failure and every failure at the root.
+
+        info.decision says what was done: RESTART / RESUME / STOP by a
+        supervisor, ESCALATE for a failure that reached the root.
+        """
         self.event_listener = listener
         return self
 

@@ -9,13 +9,18 @@ class SystemCounters:
 
     delivered           messages handed to receive()
     dead_letters        tells refused: mailbox full, or actor stopped
-    failures            exceptions raised by receive() (or on_restart())
+    failures            exceptions raised by receive() or on_restart() (not Actor.exit())
     restarts            actors restarted in place (each actor in a scope counts)
     resumes, stops      supervisor RESUME / STOP decisions applied
     escalations         supervisor hops taken by failures (ESCALATE decisions,
                         including restart-intensity exceeded)
     intensity_exceeded  restarts refused by the restart-intensity limit
     root_failures       failures that reached the RootEscalationSink
+    supervised          failures a supervisor decided below the root
+                        (restarted / resumed / stopped), each reported to the
+                        event listener (and telemetry, when configured)
+    hook_errors         on_group_restart() calls that raised
+    freed               dynamic actors whose name and slot were freed on stop
     handled_by_handler  failures absorbed by the custom escalation handler
     handler_errors      event_handler / escalation-handler calls that raised
     listener_errors     event_listener calls that raised
@@ -46,6 +51,9 @@ class SystemCounters:
         self.escalations = 0
         self.intensity_exceeded = 0
         self.root_failures = 0
+        self.supervised = 0
+        self.hook_errors = 0
+        self.freed = 0
         self.handled_by_handler = 0
         self.handler_errors = 0
         self.listener_errors = 0

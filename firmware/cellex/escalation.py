@@ -5,9 +5,22 @@
 # restart) moves the decision one hop up, to the supervisor's supervisor,
 # up to the guardian strategy of top-level actors; then the custom
 # escalation handler (if any) may absorb it; else the RootEscalationSink
-# gets it. Nothing on this path allocates.
-from cellex.compat import micropython
-from cellex.supervision import ESCALATE, RESTART, RESUME, STOP
+# gets it. Every decision is reported (RootEscalationSink.report). Nothing
+# on this path allocates.
+from cellex.compat import clear_traceback, micropython
+from cellex.supervision import (
+    ESCALATE,
+    EXIT,
+    NORMAL,
+    PER_CHILD,
+    PERMANENT,
+    RESTART,
+    RESUME,
+    STOP,
+    TEMPORARY,
+)
+
+_STOPPED = 2  # = actor_ref.STOPPED
 
 
 class CompositeEscalationSink:
@@ -17,6 +30,13 @@ class CompositeEscalationSink:
     handler (ActorSystemConfig.with_escalation_handler): True means it dealt
     with the failure and the root does not see it. A raising handler is
     counted (handler_errors) and the failure goes on to the root.
+
+    Restart intensity (OTP): a RESTART is recorded in the supervisor's
+    history (PER_SUPERVISOR: over all its children; PER_CHILD: the child's
+    own); one too many and the supervisor itself fails. The child that
+    exceeded the limit never carries on: unless a restart or stop higher up
+    covers it, it is stopped (reason: the error). An on_restart() that raises
+    is a failure of that actor, decided after the restart in progress.
     """
 
     def __init__(self, system, root, guardian, handler, ticks_ms):
@@ -29,33 +49,95 @@ class CompositeEscalationSink:
 
     @micropython.native
     def handle(self, origin, error):
-        """A failure of actor `origin`: apply the supervisors' decisions."""
-        counters = self._counters
-        counters.failures += 1
-        origin.failures += 1
+        """A failure of actor `origin` (receive() raised `error`): apply the supervisors' decisions."""
+        self._decide(origin, error)
+        if self._system._failed_n:
+            self.drain()
+
+    @micropython.native
+    def drain(self):
+        """Decide the on_restart() failures met while applying a restart, oldest first."""
         system = self._system
+        refs = system._failed_ref
+        errs = system._failed_err
+        while system._failed_n:
+            # Take the oldest; shift the rest down (a handful at most).
+            ref = refs[0]
+            err = errs[0]
+            n = system._failed_n - 1
+            i = 0
+            while i < n:
+                refs[i] = refs[i + 1]
+                errs[i] = errs[i + 1]
+                i += 1
+            refs[n] = None
+            errs[n] = None
+            system._failed_n = n
+            if ref.state != _STOPPED:
+                self._decide(ref, err)
+            clear_traceback(err)
+
+    @micropython.native
+    def _decide(self, origin, error):
+        counters = self._counters
+        system = self._system
+        root = self._root
+        if error is EXIT:
+            # A normal end (Actor.exit()): only a PERMANENT actor is restarted.
+            if origin.restart_type != PERMANENT:
+                system._stop(origin, NORMAL)
+                return
+        else:
+            counters.failures += 1
+            origin.failures += 1
         subject = origin
+        exceeded = None
         stage = 0
         while True:
             parent = subject.parent
-            strategy = self._guardian if parent is None else parent.strategy
-            d = subject.directive
-            if d is None:
-                # strategy.decide(error), without the call when there is no decider
-                d = strategy.directive if strategy.decider is None else strategy.decide(error)
+            node = system._guardian if parent is None else parent
+            strategy = node.strategy
+            if error is EXIT and stage == 0:
+                d = RESTART
+            else:
+                d = subject.directive
+                if d is None:
+                    # strategy.decide(error), without the call when there is no decider
+                    d = strategy.directive if strategy.decider is None else strategy.decide(error)
+            if d == RESTART and subject.restart_type == TEMPORARY:
+                d = STOP  # a temporary actor is never restarted
             if d == RESTART:
                 now = self._ticks_ms()
-                if subject._history.allow(now, strategy):
-                    system._restart_scope(subject, strategy, now)
+                history = subject._history if strategy.intensity == PER_CHILD else node._child_history
+                if history.allow(now, strategy):
+                    if strategy.backoff_min_ms:
+                        subject._history.backoff(now, strategy)
+                    system._restart_scope(subject, strategy, now, origin)
+                    if root.reporting:
+                        root.report(origin, subject, error, RESTART, stage)
+                    else:
+                        counters.supervised += 1
                     return
                 counters.intensity_exceeded += 1
+                if exceeded is None:
+                    exceeded = subject
                 d = ESCALATE
             if d == RESUME:
                 counters.resumes += 1
+                if exceeded is not None:
+                    system._stop(exceeded, error)  # the child over the limit does not carry on
+                if root.reporting:
+                    root.report(origin, subject, error, RESUME, stage)
+                else:
+                    counters.supervised += 1
                 return
             if d == STOP:
                 counters.stops += 1
-                system._stop(subject)
+                system._stop(subject, error)
+                if root.reporting:
+                    root.report(origin, subject, error, STOP, stage)
+                else:
+                    counters.supervised += 1
                 return
             counters.escalations += 1
             stage += 1
@@ -66,10 +148,13 @@ class CompositeEscalationSink:
         if handler is not None:
             try:
                 handled = handler(origin, error, stage)
-            except Exception:  # noqa: BLE001 - the handler must not break supervision
+            except Exception as e:  # noqa: BLE001 - the handler must not break supervision
+                clear_traceback(e)
                 counters.handler_errors += 1
                 handled = False
             if handled:
                 counters.handled_by_handler += 1
+                if exceeded is not None:
+                    system._stop(exceeded, error)
                 return
-        self._root.on_failure(origin, subject, error, stage)
+        root.on_failure(origin, subject, error, stage)

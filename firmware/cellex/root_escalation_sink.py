@@ -11,6 +11,7 @@
 from cellex.compat import const, micropython, ticks_diff, ticks_us
 from cellex.metrics import TELEMETRY_INVOKED
 from cellex.snapshot import SnapshotPool
+from cellex.supervision import ESCALATE
 from cellex.telemetry import FailureTelemetryObservationConfig, default_failure_telemetry
 
 # Root policies
@@ -24,14 +25,19 @@ _SEQUENCE_MASK = const(0x3FFFFFFF)  # stays a small int on 32-bit boards
 
 
 class FailureInfo:
-    """A failure as the root sees it; valid only during the call that receives it.
+    """A failure as a listener sees it; valid only during the call that receives it.
 
-    actor    the ActorRef that raised
-    subject  the top-level ActorRef the failure escalated from (the subtree
-             the root stops)
+    actor    the ActorRef that raised (in receive() or on_restart())
+    subject  the ActorRef the decision applied to: the failed actor, or the
+             supervisor the failure escalated to (for the root: the
+             top-level ActorRef, the subtree the root stops)
     error    the exception
+    decision what was done: RESTART / RESUME / STOP by a supervisor, or
+             ESCALATE for a failure that reached the root
+             (cellex.supervision.DECISION_NAMES[decision]: "restarted"...)
     stage    escalation stage: supervisor hops climbed
-    sequence the root's failure number (same as the snapshot's)
+    sequence the root's failure number (same as the snapshot's); for
+             supervised failures, the number of the supervised-failure stream
     timestamp_ms
     """
 
@@ -39,6 +45,7 @@ class FailureInfo:
         self.actor = None
         self.subject = None
         self.error = None
+        self.decision = ESCALATE
         self.stage = 0
         self.sequence = 0
         self.timestamp_ms = 0
@@ -61,6 +68,12 @@ class RootEscalationSink:
         self._reset = config.reset
         self.builder_error = None
         self.sequence = 0
+        # Failures decided below the root go to the event listener and, when
+        # config.supervision_telemetry is on, to telemetry too.
+        self.supervision_telemetry = config.supervision_telemetry
+        self.supervised_sequence = 0
+        # report() has something to do (read by the escalation sink first)
+        self.reporting = self.event_listener is not None or self.supervision_telemetry
         self._infos = [FailureInfo() for _ in range(_MAX_NESTING)]
         self._depth = 0
         self.pool = None
@@ -103,6 +116,7 @@ class RootEscalationSink:
                 info.actor = actor
                 info.subject = subject
                 info.error = error
+                info.decision = ESCALATE
                 info.stage = stage
                 info.sequence = seq
                 info.timestamp_ms = self._ticks_ms()
@@ -116,7 +130,43 @@ class RootEscalationSink:
             self.flush()
             self._reset()
         else:
-            self._system._stop(subject)
+            self._system._stop(subject, error)
+
+    @micropython.native
+    def report(self, actor, subject, error, decision, stage):
+        """A failure a supervisor decided (RESTART / RESUME / STOP): listener, then telemetry if on."""
+        counters = self._counters
+        counters.supervised += 1
+        listener = self.event_listener
+        telemetry = self.supervision_telemetry
+        if listener is None and not telemetry:
+            return
+        seq = self.supervised_sequence
+        self.supervised_sequence = (seq + 1) & _SEQUENCE_MASK
+        depth = self._depth
+        if depth == _MAX_NESTING:
+            counters.nested_dropped += 1
+            return
+        self._depth = depth + 1
+        try:
+            info = self._infos[depth]
+            info.actor = actor
+            info.subject = subject
+            info.error = error
+            info.decision = decision
+            info.stage = stage
+            info.sequence = seq
+            info.timestamp_ms = self._ticks_ms()
+            if listener is not None:
+                try:
+                    listener(info)
+                except Exception:  # noqa: BLE001 - a raising listener must not stop supervision
+                    counters.listener_errors += 1
+            if telemetry:
+                self._capture(info)
+            info.actor = info.subject = info.error = None
+        finally:
+            self._depth = depth
 
     def flush(self):
         """Flush the back-end (never raises; errors are counted)."""

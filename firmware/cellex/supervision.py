@@ -1,6 +1,7 @@
 # cellex.supervision: supervisor directives, scopes and the restart-intensity / backoff strategy.
 # MIT licence.
 from cellex.compat import micropython, ticks_diff
+from cellex.errors import preallocated
 
 # Directives: what a supervisor does with a failed child.
 RESUME = 0  # keep the actor and its state; the failing message is dropped
@@ -15,6 +16,40 @@ REST_FOR_ONE = 2  # the failed child and the siblings spawned after it
 
 DIRECTIVE_NAMES = ("RESUME", "RESTART", "STOP", "ESCALATE")
 SCOPE_NAMES = ("ONE_FOR_ONE", "ONE_FOR_ALL", "REST_FOR_ONE")
+
+# Decisions reported for a supervised failure (FailureInfo.decision): the
+# directive applied, with ESCALATE for a failure that reached the root.
+DECISION_NAMES = ("resumed", "restarted", "stopped", "escalated")
+
+# Restart types per child (OTP child spec `restart`), given at spawn.
+PERMANENT = 0  # restarted after a failure, after its own normal exit (Actor.exit()), and with its group
+TRANSIENT = 1  # restarted after a failure and with its group; a normal exit ends it
+TEMPORARY = 2  # never restarted: a failure it would be restarted for stops it, and a
+#                sibling's group restart stops it too (OTP removes it)
+RESTART_TYPE_NAMES = ("PERMANENT", "TRANSIENT", "TEMPORARY")
+
+# Restart-intensity counting (SupervisorStrategy(intensity=...)).
+PER_SUPERVISOR = 0  # OTP: the restarts the supervisor performs, over all its children
+PER_CHILD = 1  # each child on its own (cellex before issue 13; Akka's maxNrOfRetries)
+
+# Reasons a Terminated message carries besides the exception of a failure.
+NORMAL = "normal"  # stopped with ActorRef.stop(), or ended with Actor.exit()
+SHUTDOWN = "shutdown"  # stopped because an ancestor stopped, or a group restart took it down
+
+
+class Exit(Exception):
+    """Raised by Actor.exit(): the actor ends normally (not a failure)."""
+
+
+# Made once and pinned: raising it again and again allocates nothing.
+EXIT = preallocated(Exit("normal exit"))
+
+
+def check_restart_type(restart):
+    """Raise ValueError unless `restart` is PERMANENT, TRANSIENT or TEMPORARY."""
+    if restart not in (PERMANENT, TRANSIENT, TEMPORARY):
+        raise ValueError("bad restart type %r: use PERMANENT, TRANSIENT or TEMPORARY" % (restart,))
+
 
 # Backoff doubling stops here, so delays never become big ints.
 _MAX_BACKOFF_SHIFT = 16
@@ -34,9 +69,14 @@ class SupervisorStrategy:
                   make it once, at set-up; if it raises, the failure escalates)
     scope         ONE_FOR_ONE / ONE_FOR_ALL / REST_FOR_ONE for RESTART
     max_restarts, within_ms
-                  restart-intensity limit per child: at most max_restarts
-                  restarts within within_ms, else the failure escalates
-                  (OTP's default: 1 in 5000 ms); max_restarts=0 never restarts
+                  restart intensity (OTP): at most max_restarts restarts
+                  performed by this supervisor, over all its children, within
+                  within_ms; one more and the supervisor itself fails (the
+                  failure escalates) and the child that exceeded it does not
+                  carry on (OTP's default: 1 in 5000 ms); max_restarts=0
+                  never restarts. A group restart counts once.
+    intensity     PER_SUPERVISOR (default, OTP) or PER_CHILD: count each
+                  child's restarts on its own (Akka's maxNrOfRetries)
     backoff_min_ms, backoff_max_ms
                   optional restart backoff (Akka): the restarted actor stays
                   paused, keeping its mail, for min * 2**n ms (capped at max),
@@ -52,8 +92,11 @@ class SupervisorStrategy:
         backoff_min_ms=0,
         backoff_max_ms=0,
         decider=None,
+        intensity=PER_SUPERVISOR,
     ):
         check_directive(directive)
+        if intensity not in (PER_SUPERVISOR, PER_CHILD):
+            raise ValueError("bad intensity %r: use PER_SUPERVISOR or PER_CHILD" % (intensity,))
         if scope not in (ONE_FOR_ONE, ONE_FOR_ALL, REST_FOR_ONE):
             raise ValueError("bad scope %r: use ONE_FOR_ONE, ONE_FOR_ALL or REST_FOR_ONE" % (scope,))
         if max_restarts < 0 or within_ms <= 0:
@@ -69,6 +112,7 @@ class SupervisorStrategy:
         self.backoff_min_ms = backoff_min_ms
         self.backoff_max_ms = backoff_max_ms
         self.decider = decider
+        self.intensity = intensity
 
     def decide(self, error):
         """The directive for `error` (the decider's answer, or the fixed directive)."""
@@ -96,10 +140,12 @@ class SupervisorStrategy:
 
 
 class RestartHistory:
-    """The recent restart times of one child, in a ring of max_restarts ticks.
+    """Recent restart times in a ring of max_restarts ticks, and the backoff series.
 
-    Preallocated at spawn from the parent's strategy; allow() neither
-    allocates nor grows.
+    A supervisor keeps one for the restarts it performs (PER_SUPERVISOR);
+    each child keeps one for its backoff (and, PER_CHILD, its own count).
+    Preallocated at spawn; allow(), backoff() and clear() neither allocate
+    nor grow.
     """
 
     def __init__(self, max_restarts):
@@ -110,30 +156,40 @@ class RestartHistory:
         self.shift = 0
         self._restarted = False
 
+    def clear(self):
+        """Forget every restart (a restarted supervisor starts with a fresh count)."""
+        self._n = 0
+        self._next = 0
+        self.shift = 0
+        self._restarted = False
+
     @micropython.native
     def allow(self, now, strategy):
         """Record a restart at `now` if the limit allows it; False means escalate."""
         cap = strategy.max_restarts
-        if cap == 0:
+        if cap == 0 or cap > len(self._times):
             return False
         times = self._times
         i = self._next
-        within = strategy.within_ms
         if self._n == cap:
             # The oldest of the last `cap` restarts must have left the window.
-            if ticks_diff(now, times[i]) < within:
+            if ticks_diff(now, times[i]) < strategy.within_ms:
                 return False
         else:
             self._n += 1
-        if strategy.backoff_min_ms:
-            # Backoff doubles while restarts come closer together than the window.
-            if self._restarted and ticks_diff(now, self.last) < within:
-                self.shift += 1
-            else:
-                self.shift = 0
-            self._restarted = True
-            self.last = now
         times[i] = now
         i += 1
         self._next = 0 if i == cap else i
         return True
+
+    @micropython.native
+    def backoff(self, now, strategy):
+        """Advance the backoff series for a restart at `now`; returns the shift to use."""
+        # Backoff doubles while restarts come closer together than the window.
+        if self._restarted and ticks_diff(now, self.last) < strategy.within_ms:
+            self.shift += 1
+        else:
+            self.shift = 0
+        self._restarted = True
+        self.last = now
+        return self.shift

@@ -17,14 +17,22 @@ from cellex.post import PostRing
 from cellex.root_escalation_sink import RootEscalationSink
 from cellex.scheduler import ReadyQueueScheduler
 from cellex.supervision import (
+    NORMAL,
     ONE_FOR_ALL,
     ONE_FOR_ONE,
+    PER_CHILD,
+    PERMANENT,
+    SHUTDOWN,
+    STOP,
+    TEMPORARY,
     RestartHistory,
     SupervisorStrategy,
     check_directive,
+    check_restart_type,
 )
 from cellex.telemetry import TelemetryContext
 from cellex.timers import Timers
+from cellex.watch import Watches
 
 _USER = ("user",)
 _MAX_DELAY_MS = 1 << 28  # a quarter of the ticks period: deadlines compare safely
@@ -32,6 +40,16 @@ _MAX_DELAY_MS = 1 << 28  # a quarter of the ticks period: deadlines compare safe
 # after they are made, so every such actor shares this one (an own copy per
 # actor would cost ~200 heap bytes each).
 _DEFAULT_STRATEGY = SupervisorStrategy()
+
+
+class _Guardian:
+    """The parent node of the top-level actors (their ref.parent stays None)."""
+
+    def __init__(self, strategy):
+        self.strategy = strategy
+        self._child_history = RestartHistory(strategy.max_restarts)
+        self._first = None  # type: ActorRef | None
+        self._last = None  # type: ActorRef | None
 
 
 class ActorSystem:
@@ -65,7 +83,16 @@ class ActorSystem:
             cfg.max_actors, self.counters, handle, self._wake, self.deadlines, cfg.ticks_ms, self.posts
         )
         self._running = False
-        self._refs = []
+        # Actors by slot (None: free); a dynamic actor's slot is freed when it stops.
+        self._slots = [None] * cfg.max_actors  # type: list
+        self._next_id = 1
+        self._guardian = _Guardian(cfg.guardian_strategy)
+        self.watches = Watches(cfg.watch_slots)
+        # Failures of on_restart() met while a restart is being applied: decided
+        # after it (a group restart is not re-entered half-way).
+        self._failed_ref = [None] * cfg.max_actors  # type: list
+        self._failed_err = [None] * cfg.max_actors  # type: list
+        self._failed_n = 0
         self.started = False
         self.run = self.scheduler.run
         self.run_once = self.scheduler.run_once
@@ -86,6 +113,7 @@ class ActorSystem:
         transport="",
         tags=(),
         dynamic=False,
+        restart=PERMANENT,
     ):
         """Create an actor and return its ActorRef. Allocates: call before start().
 
@@ -98,46 +126,61 @@ class ActorSystem:
         component, endpoint, transport, tags
                           telemetry metadata, held by reference; tags is a
                           sequence of (key, value) str pairs
-        dynamic           True to spawn after start(): this allocates the
-                          actor's mailbox while the system runs, so it is opt-in
+        dynamic           True for an actor whose name and slot are freed when
+                          it stops (spawn/stop can cycle forever); required to
+                          spawn after start(), which allocates its mailbox
+                          while the system runs (stopping allocates nothing)
+        restart           PERMANENT (default) / TRANSIENT / TEMPORARY (OTP)
         """
         cfg = self.config
         if self.started and not dynamic:
             raise RuntimeError("spawn after start() allocates; pass dynamic=True to do it anyway")
-        if len(self._refs) >= cfg.max_actors:
+        slots = self._slots
+        slot = 0
+        while slot < cfg.max_actors and slots[slot] is not None:
+            slot += 1
+        if slot == cfg.max_actors:
             raise ValueError("cannot spawn %r: max_actors=%d reached" % (name, cfg.max_actors))
         if not name or "/" in name:
             raise ValueError("bad actor name %r: non-empty, no '/'" % (name,))
         if parent is not None and (not isinstance(parent, ActorRef) or parent.state == STOPPED):
             raise ValueError("parent must be a live ActorRef, got %r" % (parent,))
-        for ref in self._refs:
-            if ref.parent is parent and ref.name == name:
+        node = self._guardian if parent is None else parent
+        sib = node._first
+        while sib is not None:
+            if sib.name == name:
                 raise ValueError("duplicate actor name %r under %s" % (name, self._parent_path(parent)))
+            sib = sib._next
         if supervisor is not None and not isinstance(supervisor, SupervisorStrategy):
             raise ValueError("supervisor must be a SupervisorStrategy, got %r" % (supervisor,))
         if directive is not None:
             check_directive(directive)
+        check_restart_type(restart)
         capacity = mailbox_capacity or cfg.mailbox_capacity
         if capacity < 1:
             raise ValueError("mailbox_capacity must be >= 1, got %d" % capacity)
         tags = tuple((str(k), str(v)) for k, v in tags)
         path = ActorPath((parent.path.segments if parent is not None else _USER) + (name,))
-        guardian = cfg.guardian_strategy if parent is None else parent.strategy
-        history = RestartHistory(guardian.max_restarts)
+        guardian = node.strategy
+        strategy = _DEFAULT_STRATEGY if supervisor is None else supervisor
+        history = RestartHistory(guardian.max_restarts if guardian.intensity == PER_CHILD else 0)
         ref = ActorRef(
-            self, actor, len(self._refs) + 1, path, parent, capacity,
-            (component, endpoint, transport), tags, history, directive,
-            _DEFAULT_STRATEGY if supervisor is None else supervisor,
+            self, actor, self._next_id, path, parent, capacity,
+            (component, endpoint, transport), tags, history, directive, strategy,
+            slot, restart, dynamic, RestartHistory(strategy.max_restarts),
         )  # fmt: skip
+        self._next_id += 1
         actor.ref = ref
         actor.system = self
-        self._refs.append(ref)
-        # Each ancestor's subtree (itself, then descendants in spawn order) gains
-        # the new actor: restarting and stopping walk these, not every actor.
-        a = parent
-        while a is not None:
-            a._subtree += (ref,)
-            a = a.parent
+        slots[slot] = ref
+        # Last child of its parent: children stay in spawn order.
+        last = node._last
+        ref._prev = last
+        if last is None:
+            node._first = ref
+        else:
+            last._next = ref
+        node._last = ref
         return ref
 
     def start(self):
@@ -155,19 +198,46 @@ class ActorSystem:
     # -- queries (allocate; not for hot paths) -----------------------------
 
     def actors(self):
-        """Every ActorRef, in spawn order."""
-        return list(self._refs)
+        """Every ActorRef the system holds (freed dynamic actors are gone), in spawn order."""
+        return sorted([r for r in self._slots if r is not None], key=lambda r: r.id)
 
     def lookup(self, path):
         """The ActorRef at `path` ("/user/a/b"), or None."""
-        for ref in self._refs:
-            if str(ref.path) == path:
+        for ref in self._slots:
+            if ref is not None and str(ref.path) == path:
                 return ref
         return None
 
     def children(self, parent):
         """The direct children of `parent` (None: the top-level actors), in spawn order."""
-        return [r for r in self._refs if r.parent is parent]
+        out = []
+        ref = (self._guardian if parent is None else parent)._first
+        while ref is not None:
+            out.append(ref)
+            ref = ref._next
+        return out
+
+    # -- stop and watch -----------------------------------------------------
+
+    def stop_actor(self, ref):
+        """Stop `ref` and its descendants for good (same as ref.stop()). Allocates nothing."""
+        self._stop(ref, NORMAL)
+
+    def watch(self, watcher, target):
+        """`watcher` gets a Terminated (cellex.watch) with the reason when `target` stops.
+
+        Returns that Terminated message. Makes it now (allocates one small
+        object); delivering it allocates nothing. Raises RuntimeError when
+        every watch slot is in use. Already stopped: delivered at once.
+        """
+        msg = self.watches.watch(watcher, target)
+        if target.state == STOPPED:
+            self.watches.stopped(target, NORMAL)
+        return msg
+
+    def unwatch(self, watcher, target):
+        """Stop watching `target`; True if `watcher` was watching it."""
+        return self.watches.unwatch(watcher, target)
 
     def _parent_path(self, parent):
         return "/user" if parent is None else str(parent.path)
@@ -289,54 +359,109 @@ class ActorSystem:
         return run_async(self)
 
     # -- supervision (no allocation below) ----------------------------------
+    #
+    # The tree is linked (first / last child, previous / next sibling), so a
+    # subtree is walked without a list, and a dynamic actor is unlinked and
+    # its slot freed without allocating.
 
     @micropython.native
-    def _restart_scope(self, subject, strategy, now):
+    def _restart_scope(self, subject, strategy, now, cause):
         # RESTART: the scope picks the siblings, each restarts with its subtree.
         scope = strategy.scope
         if scope == ONE_FOR_ONE:
             self._restart(subject, strategy, now)
             return
-        parent = subject.parent
+        node = self._guardian if subject.parent is None else subject.parent
+        # First tell every sibling the group restart is about to take down.
         after = False
-        for ref in self._refs:
+        ref = node._first
+        while ref is not None:
             if ref is subject:
                 after = True
-            if ref.parent is parent and ref.state != STOPPED and (after or scope == ONE_FOR_ALL):
+            elif ref.state != STOPPED and (after or scope == ONE_FOR_ALL):
+                try:
+                    ref.actor.on_group_restart(cause)
+                except Exception as e:  # noqa: BLE001 - the hook must not break supervision
+                    clear_traceback(e)
+                    self.counters.hook_errors += 1
+            ref = ref._next
+        after = False
+        ref = node._first
+        while ref is not None:
+            nxt = ref._next  # before a dynamic sibling is unlinked
+            if ref is subject:
+                after = True
                 self._restart(ref, strategy, now)
+            elif ref.state != STOPPED and (after or scope == ONE_FOR_ALL):
+                if ref.restart_type == TEMPORARY or ref.directive == STOP:
+                    self._stop(ref, SHUTDOWN)  # never restarted: OTP takes it down for good
+                else:
+                    self._restart(ref, strategy, now)
+            ref = nxt
 
     @micropython.native
     def _restart(self, target, strategy, now):
-        # Timers survive a restart (see the timers section).
+        # Timers survive a restart (see the timers section). The target and its
+        # subtree restart in place, parents first; a restarted supervisor starts
+        # with a fresh restart count; TEMPORARY descendants are stopped.
         delay = strategy.backoff_ms(target._history.shift) if strategy.backoff_min_ms else 0
         counters = self.counters
-        for ref in target._subtree:  # parents before children
-            if ref.state != STOPPED:
-                ref.restarts += 1
-                counters.restarts += 1
-                if delay:
-                    ref.state = PAUSED
-                    self.deadlines.arm(ref.id - 1, ticks_add(now, delay))
-                else:
-                    self._call_on_restart(ref)
+        ref = target
+        while ref is not None:
+            # the next actor in preorder, and the next after ref's subtree, found
+            # before `ref` may be unlinked
+            skip = ref
+            while skip is not target and skip._next is None:
+                skip = skip.parent
+            skip = None if skip is target else skip._next
+            if ref.state == STOPPED:
+                ref = skip
+                continue
+            if ref is not target and ref.restart_type == TEMPORARY:
+                self._stop(ref, SHUTDOWN)
+                ref = skip
+                continue
+            nxt = skip if ref._first is None else ref._first
+            h = ref._child_history
+            if h._n:
+                h.clear()  # a restarted supervisor starts with a fresh count
+            if ref is not target:
+                h = ref._history
+                if h._n or h._restarted:
+                    h.clear()
+            ref.restarts += 1
+            counters.restarts += 1
+            if delay:
+                ref.state = PAUSED
+                self.deadlines.arm(ref.slot, ticks_add(now, delay))
+            else:
+                self._call_on_restart(ref)
+            ref = nxt
 
     @micropython.native
     def _call_on_restart(self, ref):
         try:
             ref.actor.on_restart()
-        except Exception as e:  # noqa: BLE001 - an actor that cannot restart is stopped
+        except Exception as e:  # noqa: BLE001 - a failed restart is a failure of that actor
             clear_traceback(e)
-            self.counters.failures += 1
-            ref.failures += 1
-            self._stop(ref)
+            n = self._failed_n
+            if n == len(self._failed_ref):
+                self.counters.failures += 1
+                ref.failures += 1
+                self._stop(ref, e)
+                return
+            # Decided once the restart in progress is done (CompositeEscalationSink).
+            self._failed_ref[n] = ref
+            self._failed_err[n] = e
+            self._failed_n = n + 1
 
     @micropython.native
     def _wake(self, now):
-        # Resume paused actors whose backoff has passed, lowest slot (spawn
-        # order: parents before children) first, then fire due timers.
-        # Called by the scheduler only once the earliest deadline has passed.
+        # Resume paused actors whose backoff has passed, lowest slot first,
+        # then fire due timers. Called by the scheduler only once the earliest
+        # deadline has passed.
         deadlines = self.deadlines
-        refs = self._refs
+        slots = self._slots
         base = self._timer_base
         while True:
             slot = deadlines.pop_due(now)
@@ -345,30 +470,76 @@ class ActorSystem:
             if slot >= base:
                 self.timers.fire(slot - base, now)
                 continue
-            ref = refs[slot]
+            ref = slots[slot]
+            if ref is None:
+                continue
             ref.state = RUNNING
             self._call_on_restart(ref)
+            if self._failed_n:
+                self._escalation.drain()
             if ref.state == RUNNING and ref.pending and not ref._queued:
                 ref._queued = True
                 self.scheduler.enqueue(ref)
 
     @micropython.native
-    def _stop(self, target):
-        # Stop `target` and its subtree, children first.
-        subtree = target._subtree
-        i = len(subtree) - 1
-        while i >= 0:
-            ref = subtree[i]
-            i -= 1
-            if ref.state == STOPPED:
-                continue
-            if ref.state == PAUSED:
-                self.deadlines.cancel(ref.id - 1)
-            if self.timers.armed:
-                self.timers.cancel_for(ref)  # timers die with their actor
-            ref.state = STOPPED
-            ref._drain()
-            try:
-                ref.actor.on_stop()
-            except Exception:  # noqa: BLE001 - stopping goes on
-                self.counters.failures += 1
+    def _stop(self, target, reason=None):
+        # Stop `target` and its subtree, children first (reverse spawn order):
+        # `target` ends with `reason` (None: NORMAL), its descendants with SHUTDOWN.
+        if reason is None:
+            reason = NORMAL
+        ref = target
+        while ref._last is not None:
+            ref = ref._last
+        while True:
+            # the next actor in reverse preorder, found before `ref` is unlinked
+            if ref is target:
+                nxt = None
+            elif ref._prev is not None:
+                nxt = ref._prev
+                while nxt._last is not None:
+                    nxt = nxt._last
+            else:
+                nxt = ref.parent
+            self._stop_one(ref, reason if ref is target else SHUTDOWN)
+            if nxt is None:
+                return
+            ref = nxt
+
+    @micropython.native
+    def _stop_one(self, ref, reason):
+        if ref.state == STOPPED:
+            return
+        if ref.state == PAUSED:
+            self.deadlines.cancel(ref.slot)
+        if self.timers.armed:
+            self.timers.cancel_for(ref)  # timers die with their actor
+        ref.state = STOPPED
+        ref._drain()
+        try:
+            ref.actor.on_stop()
+        except Exception as e:  # noqa: BLE001 - stopping goes on
+            clear_traceback(e)
+            self.counters.failures += 1
+        if self.watches.active:
+            self.watches.stopped(ref, reason)
+        if ref.dynamic:
+            self._free(ref)
+
+    @micropython.native
+    def _free(self, ref):
+        # A stopped dynamic actor leaves the tree: its name and slot can be reused.
+        node = self._guardian if ref.parent is None else ref.parent
+        prev = ref._prev
+        nxt = ref._next
+        if prev is None:
+            node._first = nxt
+        else:
+            prev._next = nxt
+        if nxt is None:
+            node._last = prev
+        else:
+            nxt._prev = prev
+        ref._prev = None
+        ref._next = None
+        self._slots[ref.slot] = None
+        self.counters.freed += 1

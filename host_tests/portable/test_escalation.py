@@ -61,14 +61,17 @@ def test_the_root_stops_the_top_level_subtree_the_failure_escalated_from():
 
 def test_a_supervisor_that_restarts_keeps_the_failure_away_from_the_root():
     seen = []
+    handled = []
     cfg = ActorSystemConfig(max_actors=4).with_event_listener(_seen(seen))
+    cfg.with_event_handler(lambda info: handled.append(info.stage))
     system = ActorSystem(cfg)
     sup = system.spawn(Recorder(), "sup", supervisor=SupervisorStrategy(RESTART))
     child = system.spawn(Recorder(), "child", parent=sup)
     system.start()
     child.tell(FAIL)
     system.run_until_idle()
-    assert seen == []
+    assert seen == [("child", "child", 0, BOOM)]  # the listener hears of it: restarted
+    assert handled == []  # the event handler is for failures at the root only
     assert system.counters.root_failures == 0
 
 

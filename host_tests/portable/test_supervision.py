@@ -230,7 +230,7 @@ def test_a_per_child_directive_overrides_the_parents_strategy():
     assert stopper.state == STOPPED
 
 
-def test_an_actor_whose_on_restart_raises_is_stopped():
+def test_an_on_restart_that_keeps_raising_escalates_to_the_root_which_stops_the_actor():
     class BadRestart(Recorder):
         def on_restart(self):
             raise BOOM
@@ -241,7 +241,8 @@ def test_an_actor_whose_on_restart_raises_is_stopped():
     ref.tell(FAIL)
     system.run_until_idle()
     assert ref.state == STOPPED
-    assert system.counters.failures == 2
+    assert system.counters.failures == 2  # the failure, then the failed restart
+    assert system.counters.intensity_exceeded == 1 and system.counters.root_failures == 1
 
 
 def test_bad_strategy_arguments_are_refused_with_a_clear_error():
