@@ -130,9 +130,15 @@ class EmulatedBoard:
         """
         if self._proc is not None:
             raise EmulatedBoardError("emulated board already started")
-        for what, path in (("firmware", self.firmware), ("boot ROM", self.bootrom)):
-            if not path.is_file():
-                raise EmulatedBoardError("%s not found: %s" % (what, path))
+        if not self.firmware.is_file():
+            raise EmulatedBoardError(
+                "firmware not found: %s (make firmware BOARD=RPI_PICO builds it)" % self.firmware
+            )
+        if not self.bootrom.is_file():
+            raise EmulatedBoardError(
+                "RP2040 boot ROM not found: %s (shared/vendor/ beside the repository, or $%s)"
+                % (self.bootrom, BOOTROM_ENV)
+            )
         ensure_runner(self.node)
         con_m, con_s = _raw_pty()
         tel_m, tel_s = _raw_pty()
