@@ -15,7 +15,7 @@ rp2040js (pinned in tools/emulated_pico/package.json; `npm ci` is run here when
 node_modules is missing). Node cannot open a pty, so this module opens both ptys,
 keeps their slave side open (the device stays usable while nobody has it open,
 as a board's does) and hands the masters to Node, which moves the bytes itself.
-Node reports events as JSON lines on its stdout (up, repl, reset, stats).
+Node reports events as JSON lines on its stdout (up, usb, repl, reset, stats).
 The flash (and so littlefs) lives as long as the board; `flash=` keeps it in a
 file across runs.
 
@@ -122,8 +122,9 @@ class EmulatedBoard:
     def __exit__(self, *exc):
         self.stop()
 
-    def start(self, timeout=120, wait_repl=True):
-        """Boot the board; with wait_repl, return once the REPL has printed its first prompt.
+    def start(self, timeout=120, wait_repl=True, repl_timeout=10):
+        """Boot the board: return once its USB port is up and, with wait_repl, its REPL has
+        printed its first prompt (or repl_timeout s have passed: a main.py may be running).
 
         Waiting for the prompt keeps a fresh board's first boot (which formats littlefs in
         _boot.py) from being interrupted by a host that connects at once.
@@ -172,7 +173,13 @@ class EmulatedBoard:
         self._reader = threading.Thread(target=self._read_events, name="emulated-board", daemon=True)
         self._reader.start()
         try:
-            self._wait_event("repl" if wait_repl else "up", timeout)
+            self._wait_event("usb", timeout)
+            if wait_repl:
+                try:
+                    self._wait_event("repl", repl_timeout)
+                except EmulatedBoardError:
+                    if self.pid is None:
+                        raise
         except EmulatedBoardError:
             self.stop(keep_log=True)
             raise

@@ -253,7 +253,7 @@ function modelSof(usb, clock) {
  * One RP2040 booting the firmware in `flash`.
  *   bootrom:  patchBootrom(file)
  *   host:     { console(bytes), telemetry(byte), takeConsole(max) -> Uint8Array, takeUart() -> byte | undefined,
- *               repl() (the REPL's first prompt since this chip booted) }
+ *               usb() (enumerated), repl() (the REPL's first prompt since this chip booted) }
  *   handover: { scratch, reason, sram } from the previous chip (watchdog reset), or null at power-on
  *   fast:     run instructions with fastcore.mjs (false: the package's own executeInstruction)
  */
@@ -305,6 +305,7 @@ export class Chip {
       this.pendingRead = { endpoint, size };
       this.consoleInput();
     };
+    cdc.onDeviceConnected = () => host.usb?.(); // enumerated, DTR raised: the port is open
     this.cdc = cdc;
     // run(budget): instructions until the budget is spent, the next alarm is due or the core sleeps
     this.run = fast ? makeFastRun(mcu) : (budget) => {

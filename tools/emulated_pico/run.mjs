@@ -5,7 +5,7 @@
 //
 // The console fds carry the USB-CDC REPL, the telemetry fds UART0 (TX out, RX in); tools/emulated_board.py
 // passes pty masters (Node cannot open a pty itself). Without them the console is stdin/stdout.
-// With them, stdout carries one JSON event a line (up, repl, reset, stats) and stdin takes commands
+// With them, stdout carries one JSON event a line (up, usb, repl, reset, stats) and stdin takes commands
 // ("stats"); the end of stdin stops the board. The chip itself is chip.mjs.
 //
 // Time: simulated time is the CPU's cycle count at 125 MHz, so while the core runs it is ~0.3x real
@@ -125,6 +125,7 @@ const host = {
   telemetry: (byte) => send(telemetryIO, Buffer.of(byte), 'telemetryOut', 'telemetryDropped'),
   takeConsole: (max) => consoleQueue.take(max),
   takeUart: () => (uartQueue && uartQueue.length ? uartQueue.take(1)[0] : undefined),
+  usb: () => event({ event: 'usb', resets: stats.resets, simNanos: chip.clock.nanos }),
   repl: () => event({ event: 'repl', resets: stats.resets, simNanos: chip.clock.nanos }),
 };
 
