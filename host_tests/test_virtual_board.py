@@ -128,7 +128,7 @@ def test_deploy_puts_the_mpy_package_on_the_board(board):
     status, out, err = mpremote(
         board, "exec", "import cellex.compat, board_config\nprint(cellex.compat.__file__, board_config.BOARD)"
     )
-    assert (status, out) == (0, "lib/cellex/compat.mpy VIRTUAL\n"), err
+    assert (status, out) == (0, "./lib/cellex/compat.mpy VIRTUAL\n"), err
 
 
 def test_deploy_refuses_a_board_of_another_architecture(board):

@@ -19,7 +19,7 @@ machine.soft_reset() = soft reset; machine.reset() = hard reset) it prints
 "MPY: soft reboot", starts a fresh interpreter in the same directory and puts
 it back in the raw REPL if that is where it was, or runs main.py (as a board
 does) if it was in the friendly REPL. The board's filesystem is a host folder:
-the interpreter's working directory, with sys.path = ['', <rom>, 'lib'], where
+the interpreter's working directory, with sys.path = ['', <rom>, './lib'], where
 <rom> (boards/VIRTUAL) plays the part of the firmware's frozen modules.
 
 Importable API:
@@ -227,7 +227,8 @@ class VirtualBoard:
         if self.heapsize:
             argv += ["-X", "heapsize=%s" % self.heapsize]
         env = dict(os.environ)
-        env["MICROPYPATH"] = os.pathsep.join([""] + [str(d) for d in self.rom_dirs] + ["lib"])
+        # "./lib" ends in "/lib", which is how `mpremote mip install` finds a board's lib folder.
+        env["MICROPYPATH"] = os.pathsep.join([""] + [str(d) for d in self.rom_dirs] + ["./lib"])
         env[TELEMETRY_ENV] = self._board_tel_path
         ready_r = ready_w = None
         if run_main and (self.fs_dir / "main.py").is_file():
