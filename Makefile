@@ -6,7 +6,29 @@ BIN := $(VENV)/bin
 MICROPYTHON ?= $(abspath $(BIN)/micropython)
 export MICROPYTHON
 
-.PHONY: venv test test-host lint clean
+.PHONY: help venv test test-host lint clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "cellex: make <target>"
+	@echo "  demo            the demo on the virtual board (no hardware)"
+	@echo "  test            every test: CPython, the MicroPython unix port, the emulated Pico"
+	@echo "  test-host       the tests without the chip (no ARM toolchain needed)"
+	@echo "  test-chip       the portable suite and the demo on the emulated Pico"
+	@echo "  demo-chip       the demo on the emulated Pico"
+	@echo "  bench           benchmark tables (unix port, CPython); bench-quick, bench-json"
+	@echo "  bench-chip      the benchmark tables on the emulated Pico"
+	@echo "  firmware        BOARD=RPI_PICO [MICROPY_DIR=...]: MicroPython with cellex frozen in"
+	@echo "  mpy             [BOARD=...]: .mpy of the package per board"
+	@echo "  deploy          BOARD=... PORT=... [APP=...]: cellex, board config and app to a board"
+	@echo "  monitor         PORT=... [BAUD=...]: watch a board's failure telemetry"
+	@echo "  virtual-board   the unix port behind two ptys (console, telemetry)"
+	@echo "  emulated-board  the RPI_PICO firmware on an emulated RP2040 behind two ptys"
+	@echo "  test-board      PORT=...: the portable suite on a board over its raw REPL"
+	@echo "  test-mpy        the portable suite from .mpy only"
+	@echo "  lint, typecheck ruff; basedpyright against each board's stubs"
+	@echo "  toolchain       check for (as root on Debian: install) the ARM toolchain"
+	@echo "  boards, clean"
 
 # The virtual environment is rebuilt whenever requirements.txt changes.
 $(BIN)/.installed: requirements.txt
