@@ -28,6 +28,7 @@ Importable API:
 """
 
 import argparse
+import fcntl
 import json
 import os
 import pty
@@ -46,6 +47,9 @@ DEFAULT_FIRMWARE = ROOT / "build" / "firmware" / "RPI_PICO" / "firmware.bin"
 # the vendored boot ROM (shared/vendor/ beside the repository); rp2040js ships none
 DEFAULT_BOOTROM = ROOT.parent / "shared" / "vendor" / "rp2040-bootrom-b1.bin"
 BOOTROM_ENV = "CELLEX_RP2040_BOOTROM"
+# Linux ioctl: hang up every open file of a tty (their reads see end of file, writes fail), while
+# the tty stays and can be opened again; needs CAP_SYS_ADMIN
+TIOCVHANGUP = 0x5437
 
 
 class EmulatedBoardError(RuntimeError):
@@ -246,6 +250,8 @@ class EmulatedBoard:
                 ev = json.loads(raw)
             except ValueError:
                 continue
+            if ev.get("event") == "reset":
+                self._hang_up_console()
             with self._cond:
                 if ev.get("event") == "reset":
                     self.resets = ev.get("resets", self.resets + 1)
@@ -254,6 +260,24 @@ class EmulatedBoard:
         with self._cond:
             self._events.append({"event": "exit"})
             self._cond.notify_all()
+
+    def _hang_up_console(self):
+        """At a reset a Pico's USB port vanishes: whoever has it open (mpremote) sees the device go.
+
+        The console pty is hung up and the board opens it again at once, so it keeps its path (as
+        /dev/ttyACM0 comes back) and the new chip's output has somewhere to go. The new keeper is
+        opened before the old one is closed, so the slave is never closed and Node's master stays
+        readable. Without the privilege for TIOCVHANGUP the pty simply stays open across the reset.
+        """
+        old = self._fds[0]
+        try:
+            fcntl.ioctl(old, TIOCVHANGUP)
+        except OSError:
+            return
+        new = os.open(self.console_path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(new)
+        self._fds[0] = new
+        os.close(old)
 
     def _wait_event(self, name, timeout, after=None):
         with self._cond:
