@@ -125,6 +125,18 @@ def test_mpremote_reset_and_soft_reset(board):
     assert (status, out) == (0, "back\n"), err
 
 
+def test_a_watchdog_that_is_not_fed_resets_the_board(board):
+    before = board.event_count()
+    code = "from machine import WDT\nw = WDT(timeout=1000)\nprint('armed')"
+    status, out, err = mpremote(board, "exec", code)
+    assert (status, out) == (0, "armed\n"), err
+    board.wait_repl(after=before, timeout=TIMEOUT_S)
+    assert [ev["reason"] for ev in board.events(after=before) if ev["event"] == "reset"] == ["timer"]
+    code = "import machine\nprint(machine.reset_cause() == machine.WDT_RESET)"
+    status, out, err = mpremote(board, "exec", code)
+    assert (status, out) == (0, "True\n"), err
+
+
 def test_exec_machine_reset_loses_the_port_as_with_a_vanishing_usb_device(board):
     # On a Pico the USB device disappears at a reset and mpremote, still following the output,
     # stops with an error; here the console pty is hung up, then comes back under the same path.

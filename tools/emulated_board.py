@@ -235,6 +235,12 @@ class EmulatedBoard:
         with self._cond:
             return len(self._events)
 
+    def events(self, after=0):
+        """Node's events so far (dicts with "event": up, usb, repl, reset (with "reason": force or
+        timer), stats), from index `after` on."""
+        with self._cond:
+            return list(self._events[after:])
+
     # -- Node's side ----------------------------------------------------------
     def _command(self, line):
         proc = self._proc

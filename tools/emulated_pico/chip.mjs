@@ -95,6 +95,7 @@ export class CycleClock {
     this.nanosBase = 0;
     this.cyclesBase = 0;
     this.deadline = Infinity; // core.cycles at which the next alarm is due
+    this.halted = false;
   }
   get nanos() {
     return this.nanosBase + (this.core.cycles - this.cyclesBase) * (1e9 / CLK_HZ);
@@ -122,16 +123,21 @@ export class CycleClock {
   get nextAlarmNanos() {
     return this.alarms.length ? this.alarms[0].nanos : Infinity;
   }
+  /** Stops the run loop at once, for good (a watchdog reset: this chip is done). */
+  halt() {
+    this.halted = true;
+    this.deadline = -1;
+  }
   updateDeadline() {
     const next = this.nextAlarmNanos;
     const now = this.nanos;
-    this.deadline = next === Infinity ? Infinity
+    this.deadline = this.halted ? -1 : next === Infinity ? Infinity
       : this.core.cycles + Math.max(0, Math.ceil((next - now) * CLK_HZ / 1e9));
   }
   /** Advances time by deltaNanos (0: to the current cycle), firing the alarms due on the way. */
   tick(deltaNanos = 0) {
     const target = this.nanos + deltaNanos;
-    while (this.alarms.length && this.alarms[0].nanos <= target + 0.5) { // half a ns: float rounding
+    while (!this.halted && this.alarms.length && this.alarms[0].nanos <= target + 0.5) { // 0.5: float rounding
       const a = this.alarms.shift();
       a.scheduled = false;
       this.rebase(Math.max(this.nanos, a.nanos));
@@ -284,7 +290,10 @@ export class Chip {
     }
     wd.onWatchdogTrigger = () => {
       this.resetPending = true;
-      clock.deadline = -1; // the run loop stops at once
+      clock.halt();
+      // the watchdog's timer would fire again at once, for ever (its alarm re-arms at a count of 0)
+      wd.alarm.enable = false;
+      wd.timer.enable = false;
     };
     modelUart(mcu.uart[0], clock, (byte) => host.telemetry(byte), () => this.uartInput());
     modelUart(mcu.uart[1], clock, () => {}, () => {});

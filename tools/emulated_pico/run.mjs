@@ -216,7 +216,10 @@ if (controlled) {
     if (line.trim() === 'stats') {
       const { core, clock } = chip;
       if (core.waiting) sleepUntilNow(); // bring a sleeping chip's clock up to now
-      event({ event: 'stats', ...stats, simNanos: clock.nanos, cycles: core.cycles, pc: core.PC, waiting: core.waiting });
+      const wd = chip.mcu.peripherals[0x40058];
+      event({ event: 'stats', ...stats, simNanos: clock.nanos, cycles: core.cycles, pc: core.PC, waiting: core.waiting,
+        watchdog: { enabled: wd.enable, counter: wd.timer.counter, reason: wd.reason, scratch: [...wd.scratchData] },
+        alarms: clock.alarms.map((a) => a.nanos - clock.nanos) });
     }
   });
   rl.on('close', stop);
