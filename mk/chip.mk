@@ -6,7 +6,7 @@
 
 PICO_FIRMWARE := build/firmware/RPI_PICO/firmware.bin
 
-chip-firmware: venv toolchain emulated-deps
+chip-firmware: venv toolchain node emulated-deps
 	@$(MAKE) --no-print-directory firmware BOARD=RPI_PICO
 
 test-chip: chip-firmware

@@ -19,3 +19,13 @@ toolchain:
 	  echo "  (or the Arm GNU Toolchain); then re-run. 'make test-host' runs everything but the chip." >&2; \
 	  exit 2; \
 	fi
+
+# Node.js runs the emulated RP2040 (tools/emulated_pico); CI machines have it, this is the fallback.
+.PHONY: node
+node:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm || exit 2; \
+	else \
+	  echo "node: the emulated Pico needs Node.js >= 18 and npm: sudo apt-get install nodejs npm" >&2; exit 2; \
+	fi
