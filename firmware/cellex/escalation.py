@@ -50,9 +50,19 @@ class CompositeEscalationSink:
     @micropython.native
     def handle(self, origin, error):
         """A failure of actor `origin` (receive() raised `error`): apply the supervisors' decisions."""
-        self._decide(origin, error)
+        if error is EXIT:
+            self._exit(origin)
+        else:
+            self._decide(origin, error, False)
         if self._system._failed_n:
             self.drain()
+
+    def _exit(self, origin):
+        # A normal end (Actor.exit()): only a PERMANENT actor is restarted.
+        if origin.restart_type == PERMANENT:
+            self._decide(origin, EXIT, True)
+        else:
+            self._system._stop(origin, NORMAL)
 
     @micropython.native
     def drain(self):
@@ -74,20 +84,16 @@ class CompositeEscalationSink:
             errs[n] = None
             system._failed_n = n
             if ref.state != _STOPPED:
-                self._decide(ref, err)
+                self._decide(ref, err, False)
             clear_traceback(err)
 
     @micropython.native
-    def _decide(self, origin, error):
+    def _decide(self, origin, error, normal):
+        # normal: a PERMANENT actor's normal exit, restarted (not a failure).
         counters = self._counters
         system = self._system
         root = self._root
-        if error is EXIT:
-            # A normal end (Actor.exit()): only a PERMANENT actor is restarted.
-            if origin.restart_type != PERMANENT:
-                system._stop(origin, NORMAL)
-                return
-        else:
+        if not normal:
             counters.failures += 1
             origin.failures += 1
         subject = origin
@@ -97,7 +103,7 @@ class CompositeEscalationSink:
             parent = subject.parent
             node = system._guardian if parent is None else parent
             strategy = node.strategy
-            if error is EXIT and stage == 0:
+            if normal and stage == 0:
                 d = RESTART
             else:
                 d = subject.directive
