@@ -170,6 +170,10 @@ ROWS = [
      lambda r: _diff(r, "timer_fire_4", "turn_manual_clock"), "ns", None),
     ("7 timers", "post() + run: post -> drain -> receive", _key("post_1"), "ns", None),
     ("7 timers", "post cost over a tell", lambda r: _diff(r, "post_1", "turn_timers_0"), "ns", None),
+    ("7 timers", "hard IRQ post -> receive(), loop asleep: mean / max (boards)",
+     lambda r: None if r.get("irq_to_receive_mean") is None else (r["irq_to_receive_mean"],
+                                                                   r["irq_to_receive_max"]), "ns", None),
+    ("7 timers", "idle share with a 10 ms hard IRQ (boards)", _key("irq_idle_share"), "%", None),
     ("trap", "re-raised preallocated user-class: first / last quarter",
      lambda r: _pair(r, "trap_user_preallocated"), "ns", None),
     ("trap", "re-raised preallocated user-class: heap per raise",
@@ -286,7 +290,9 @@ def micropython_binary():
     return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
 
 
-GROUPS = ("dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory", "timers")
+GROUPS = (
+    "dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory", "timers", "irq",
+)
 
 
 def run_body(interp, quick, firmware=None):

@@ -1212,6 +1212,57 @@ def bench_timers():
     measure(*shapes)
 
 
+class _Latency(Actor):
+    """Receives posts from a hard timer interrupt; keeps how long each took to arrive."""
+
+    def __init__(self, stamp, count):
+        self.stamp = stamp  # [ticks_us when the interrupt posted]
+        self.count = count
+        self.n = 0
+        self.total = 0
+        self.max = 0
+
+    def receive(self, msg):
+        d = _ticks_diff(_ticks_us(), self.stamp[0])
+        self.total += d
+        if d > self.max:
+            self.max = d
+        self.n += 1
+        if self.n == self.count:
+            self.system.stop()
+
+
+def bench_irq():
+    # A real hard interrupt (machine.Timer(hard=True), every 10 ms) posts to an actor
+    # while the system sleeps in run_forever(): the latency to receive() and the idle
+    # share. Boards only: the unix port has no hard timer interrupts.
+    try:
+        from machine import Timer
+    except ImportError:
+        return
+    if not hasattr(Timer, "PERIODIC"):
+        return
+    stamp = [0]
+    system = ActorSystem(ActorSystemConfig(max_actors=2))
+    latency = _Latency(stamp, 20 if QUICK else 100)
+    ref = system.spawn(latency, "latency")
+    system.start()
+    post = system.post
+
+    def isr(timer):
+        stamp[0] = _ticks_us()
+        post(ref, 1)
+
+    timer = Timer(mode=Timer.PERIODIC, period=10, callback=isr, hard=True)
+    try:
+        system.run_forever()
+    finally:
+        timer.deinit()
+    RESULTS["irq_to_receive_mean"] = latency.total * 1000 // latency.n
+    RESULTS["irq_to_receive_max"] = latency.max * 1000
+    RESULTS["irq_idle_share"] = system.counters.idle_ms / system.counters.loop_ms
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -1264,6 +1315,7 @@ GROUPS = {
     "telemetry": _group_telemetry,
     "uart": bench_uart,
     "timers": bench_timers,
+    "irq": bench_irq,
     "trap": bench_traceback_trap,
     "memory": bench_memory,
 }
