@@ -22,7 +22,7 @@ from typing import TextIO
 
 import serial
 
-from tools.wire_decoder import DropReport, Failure, Heartbeat, Record, StreamDecoder, record_to_dict
+from tools.wire_decoder import Boot, DropReport, Failure, Heartbeat, Record, StreamDecoder, record_to_dict
 
 EXIT_OK = 0
 EXIT_PORT = 1
@@ -91,6 +91,32 @@ def format_failure(rec: Failure, style: _Style | None = None) -> str:
     return "  ".join(parts)
 
 
+def format_boot(rec: Boot, style: _Style | None = None) -> str:
+    """The boot frame in words: why the board rebooted, what ran, the last root failure before."""
+    style = style or _Style(False)
+    why = {
+        "watchdog": "rebooted by the watchdog",
+        "power-on": "powered on",
+        "soft reset": "soft reset",
+        "hard reset": "reset (reset pin / hard reset)",
+        "brown-out": "rebooted after a brown-out",
+        "deep sleep": "woke from deep sleep",
+    }.get(rec.cause, "booted (reset cause unknown)")
+    text = "== board " + why
+    if rec.running_id:
+        text += " while %s was running" % (rec.running_path or "actor %d" % rec.running_id)
+    if rec.has_failure:
+        where = rec.failure_path or "actor %d" % rec.failure_actor_id
+        text += "; last root failure before that: %s %s (stage %d, #%d, at t=%.3fs)" % (
+            where, rec.failure_error_type or "(unknown error)", rec.failure_stage, rec.failure_sequence,
+            rec.failure_uptime_ms / 1000,
+        )  # fmt: skip
+    elif not rec.record_valid:
+        text += "; no record survived (cold start)"
+    text += " [boot %d]" % rec.boot_count
+    return "  ".join([style("2", _host_time()), style("35;1", text)])
+
+
 class Printer:
     """Writes records and notices as text lines (optionally coloured) or JSON lines."""
 
@@ -108,6 +134,8 @@ class Printer:
             self._line(json.dumps(d, ensure_ascii=False))
         elif isinstance(rec, Failure):
             self._line(format_failure(rec, self.style))
+        elif isinstance(rec, Boot):
+            self._line(format_boot(rec, self.style))
         elif isinstance(rec, DropReport):
             text = "!! board dropped %d failure(s) (total %d)" % (rec.dropped, rec.dropped_total)
             self._line(self.style("33", text))
@@ -127,7 +155,7 @@ class Printer:
         self._line(
             "summary: frames=%(frames)d failures=%(failures)d crc_errors=%(crc_errors)d "
             "malformed=%(malformed)d gaps=%(gaps)d lost=%(lost)d dropped=%(dropped)d "
-            "restarts=%(restarts)d" % stats
+            "restarts=%(restarts)d reboots=%(reboots)d" % dict(stats, reboots=stats.get("boots", 0))
         )
 
     def _line(self, text: str) -> None:

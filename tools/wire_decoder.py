@@ -29,6 +29,9 @@ VERSION = 1
 TYPE_FAILURE = 1
 TYPE_DROP_REPORT = 2
 TYPE_HEARTBEAT = 3
+TYPE_EXTENDED = 0  # byte 7 is a kind (docs/boot-frame.md); decoders before it count these malformed
+KIND_BOOT = 1
+BOOT_CAUSES = ("unknown", "power-on", "hard reset", "watchdog", "deep sleep", "soft reset", "brown-out")
 
 MAX_PATH_DEPTH = 8
 MAX_TAGS = 4
@@ -131,7 +134,36 @@ class Heartbeat:
     kind = "heartbeat"
 
 
-Record = Failure | DropReport | Heartbeat
+@dataclass(frozen=True)
+class Boot:
+    """The boot frame (docs/boot-frame.md): why the board booted and what survived the reset.
+
+    `record_valid`: the reset-surviving record was there (False after a cold power-on);
+    `boot_count`: boots counted while it stayed valid. `running_*`: the actor that was in
+    receive() at the reset (id 0: none known). `failure_*`: the last root failure before
+    the reset (`has_failure`).
+    """
+
+    seq: int
+    timestamp_ms: int
+    stream_start: bool
+    cause: str
+    record_valid: bool
+    boot_count: int
+    running_id: int = 0
+    running_path: str = ""
+    has_failure: bool = False
+    failure_actor_id: int = 0
+    failure_path: str = ""
+    failure_error_type: str = ""
+    failure_stage: int = 0
+    failure_sequence: int = 0
+    failure_uptime_ms: int = 0
+
+    kind = "boot"
+
+
+Record = Failure | DropReport | Heartbeat | Boot
 
 
 def record_to_dict(record: Record) -> dict:
@@ -222,6 +254,10 @@ def decode_frame(chunk: bytes) -> Record:
         if h & 3:
             raise FrameError("malformed", "reserved header bits set")
         rec = Heartbeat(seq, ts, start, r.varint(), r.varint(), r.varint(), r.varint(), r.varint())
+    elif frame_type == TYPE_EXTENDED:
+        if h & 3:
+            raise FrameError("malformed", "reserved header bits set")
+        rec = _extended(r, seq, ts, start)
     else:
         raise FrameError("malformed", "unknown frame type %d" % frame_type)
     r.done()
@@ -308,6 +344,42 @@ def _failure(r: _Reader, h: int, seq: int, ts: int, start: bool) -> Failure:
     )
 
 
+def _extended(r: _Reader, seq: int, ts: int, start: bool) -> Boot:
+    kind = r.u8()
+    if kind != KIND_BOOT:
+        raise FrameError("malformed", "unknown extended frame kind %d" % kind)
+    cause = r.u8()
+    if cause >= len(BOOT_CAUSES):
+        raise FrameError("malformed", "unknown reset cause %d" % cause)
+    flags = r.u8()
+    if flags & ~7:
+        raise FrameError("malformed", "reserved boot flag bits set")
+    truncated: list[str] = []
+
+    def text(name: str) -> str:
+        value, mark = r.str8(63, name, truncated)
+        if mark:
+            raise FrameError("malformed", "bit 6 set in a str8 header where it has no meaning")
+        return value
+
+    fields: dict = {"boot_count": r.varint()}
+    if flags & 4:
+        fields["running_id"] = r.varint()
+        fields["running_path"] = text("running_path")
+    if flags & 2:
+        fields["has_failure"] = True
+        fields["failure_actor_id"] = r.varint()
+        fields["failure_path"] = text("failure_path")
+        fields["failure_error_type"] = text("failure_error_type")
+        stage = r.u8()
+        if stage > 15:
+            raise FrameError("malformed", "stage above 15")
+        fields["failure_stage"] = stage
+        fields["failure_sequence"] = r.varint()
+        fields["failure_uptime_ms"] = r.varint()
+    return Boot(seq, ts, start, BOOT_CAUSES[cause], bool(flags & 1), **fields)
+
+
 class StreamDecoder:
     """Splits a byte stream at 0x00 delimiters and decodes each frame.
 
@@ -325,12 +397,14 @@ class StreamDecoder:
         self._pending = bytearray()
         self._overflow = False
         self._expected: int | None = None
+        self._after_boot = False  # the stream that follows a boot frame starts again: one reboot
         self.bytes = 0
         self.chunks = 0
         self.frames = 0
         self.failures = 0
         self.drop_reports = 0
         self.heartbeats = 0
+        self.boots = 0  # boot frames: board reboots, apart from actor restarts
         self.crc_errors = 0
         self.malformed = 0
         self.gaps = 0
@@ -375,7 +449,7 @@ class StreamDecoder:
         return {
             name: getattr(self, name)
             for name in (
-                "bytes", "chunks", "frames", "failures", "drop_reports", "heartbeats", "crc_errors",
+                "bytes", "chunks", "frames", "failures", "drop_reports", "heartbeats", "boots", "crc_errors",
                 "malformed", "gaps", "lost", "dropped", "restarts", "out_of_order",
             )
         }  # fmt: skip
@@ -405,6 +479,8 @@ class StreamDecoder:
         elif isinstance(rec, DropReport):
             self.drop_reports += 1
             self.dropped += rec.dropped
+        elif isinstance(rec, Boot):
+            self.boots += 1
         else:
             self.heartbeats += 1
         return rec
@@ -412,8 +488,10 @@ class StreamDecoder:
     def _track(self, rec: Record) -> None:
         expected = self._expected
         self._expected = (rec.seq + 1) & 0xFFFF
+        after_boot = self._after_boot
+        self._after_boot = isinstance(rec, Boot)
         if rec.stream_start:
-            if expected is not None:
+            if expected is not None and not after_boot:
                 self.restarts += 1
             return
         if expected is None or rec.seq == expected:

@@ -67,6 +67,13 @@ class ActorSystemConfig:
         self.ticks_ms = _ticks_ms
         self.root_policy = ROOT_STOP
         self.reset = None
+        self.reset_record = None
+
+    def with_reset_record(self, record):
+        """Keep every root failure in `record` (cellex.reset_record.ResetRecord), before
+        a ROOT_RESET resets the board, so the next boot can report it."""
+        self.reset_record = record
+        return self
 
     def with_guardian_strategy(self, strategy):
         """Supervise top-level actors with `strategy` (a SupervisorStrategy)."""

@@ -66,6 +66,9 @@ class RootEscalationSink:
         self.telemetry = default_failure_telemetry() if config.telemetry is None else config.telemetry
         self.policy = config.root_policy
         self._reset = config.reset
+        # cellex.reset_record.ResetRecord: every root failure is kept there
+        # (the last one wins), so the next boot can report it (issue 16)
+        self.reset_record = config.reset_record
         self.builder_error = None
         self.sequence = 0
         # Failures decided below the root go to the event listener and, when
@@ -126,6 +129,12 @@ class RootEscalationSink:
                 info.actor = info.subject = info.error = None
             finally:
                 self._depth = depth
+        record = self.reset_record
+        if record is not None:
+            try:
+                record.record_failure(actor.id, error, stage, seq, self._ticks_ms())
+            except Exception:  # noqa: BLE001 - a broken store must not stop supervision
+                counters.telemetry_errors += 1
         if self.policy == ROOT_RESET:
             self.flush()
             self._reset()
