@@ -1,0 +1,80 @@
+"""The reset-surviving record on the emulated Pico: RP2040 watchdog SCRATCH0-3 across machine.reset().
+
+The firmware built before cellex.reset_record was frozen may lack it: the module is copied to
+the board's filesystem (it needs only the frozen cellex.compat)."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, default_bootrom
+
+pytestmark = [
+    pytest.mark.host_only,
+    pytest.mark.skipif(
+        not DEFAULT_FIRMWARE.is_file(), reason="no RPI_PICO firmware: make firmware BOARD=RPI_PICO"
+    ),
+    pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed"),
+    pytest.mark.skipif(not default_bootrom().is_file(), reason="no RP2040 boot ROM"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+MPREMOTE = str(ROOT / ".venv" / "bin" / "mpremote")
+TIMEOUT_S = 120
+
+
+def mpremote(board, *args):
+    proc = subprocess.run(
+        [MPREMOTE, "connect", board.console_path, *args], capture_output=True, text=True, timeout=TIMEOUT_S
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+_RECORD = """\
+import machine, time
+from reset_record import ResetRecord, Rp2ScratchStore
+r = ResetRecord(Rp2ScratchStore())
+r.boot()
+e = ValueError('x')
+t0 = time.ticks_us()
+for i in range(20):
+    r.record_failure(5, e, 2, 77, 4242)
+t1 = time.ticks_us()
+for i in range(200):
+    r.set_running(3)
+t2 = time.ticks_us()
+print('cost', time.ticks_diff(t1, t0) // 20, time.ticks_diff(t2, t1) // 200)
+print([hex(machine.mem32[0x4005800c + 4 * i]) for i in range(8)])
+"""
+
+_AFTER = """\
+import machine
+from reset_record import ERROR_NAMES, ResetRecord, Rp2ScratchStore
+print([hex(machine.mem32[0x4005800c + 4 * i]) for i in range(8)])
+r = ResetRecord(Rp2ScratchStore())
+print(machine.reset_cause() == machine.WDT_RESET, r.boot(), r.boot_count, r.has_failure,
+      r.actor_id, ERROR_NAMES[r.error_index], r.stage, r.sequence, r.uptime_ms, r.running_id)
+"""
+
+
+def test_machine_reset_keeps_the_record_in_the_watchdog_scratch_registers(capsys):
+    with EmulatedBoard() as board:
+        status, out, err = mpremote(board, "fs", "cp", str(ROOT / "firmware" / "cellex" / "reset_record.py"),
+                                    ":reset_record.py")  # fmt: skip
+        assert status == 0, err
+        status, out, err = mpremote(board, "exec", _RECORD)
+        assert status == 0, err
+        with capsys.disabled():
+            print("\nbefore reset:", out.strip())
+        before = board.event_count()
+        status, _, err = mpremote(board, "reset")
+        assert status == 0, err
+        board.wait_repl(after=before, timeout=TIMEOUT_S)
+        status, out, err = mpremote(board, "exec", _AFTER)
+        assert status == 0, err
+        with capsys.disabled():
+            print("after reset:", out.strip())
+        last = out.strip().splitlines()[-1]
+        assert last == "True True 1 True 5 ValueError 2 77 4242 3", out
