@@ -11,7 +11,7 @@
 # instances look the name up in the class first (≈ 3x slower stores), and
 # tell() and the scheduler store several fields per message. So `pending` is
 # a plain attribute, read-only by convention like the counters.
-from cellex.compat import const
+from cellex.compat import const, micropython
 from cellex.supervision import NORMAL
 
 # Actor states (ActorRef.state)
@@ -49,6 +49,9 @@ class ActorRef:
         self.name = path.segments[-1]
         self.parent = parent
         self.actor = actor
+        # bound once (binding allocates): the scheduler calls it without looking
+        # `receive` up per message; an actor that reassigns self.receive is not seen
+        self._receive = actor.receive
         self.state = RUNNING
         self.capacity = capacity
         # mailbox ring
@@ -56,7 +59,7 @@ class ActorRef:
         self._head = 0
         self.pending = 0  # messages waiting in the mailbox (read-only)
         self._queued = False
-        self._enqueue = system.scheduler.enqueue  # bound once: binding allocates
+        self._sched = system.scheduler  # tell() queues the actor itself (ReadyQueueScheduler.enqueue inlined)
         self._counters = system.counters
         # counters
         self.delivered = 0
@@ -80,6 +83,7 @@ class ActorRef:
         self.component, self.endpoint, self.transport = meta
         self.tags = tags
 
+    @micropython.native
     def tell(self, msg):
         """Post `msg`; True when queued, False when it became a dead letter.
 
@@ -105,7 +109,15 @@ class ActorRef:
             self.high_water = n
         if not self._queued and self.state == RUNNING:
             self._queued = True
-            self._enqueue(self)
+            # ReadyQueueScheduler.enqueue(self), inlined: a call costs more than its body
+            s = self._sched
+            n = s.ready
+            i = s._head + n
+            cap = s._capacity
+            if i >= cap:
+                i -= cap
+            s._queue[i] = self
+            s.ready = n + 1
         return True
 
     def stop(self):

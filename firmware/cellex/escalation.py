@@ -50,11 +50,39 @@ class CompositeEscalationSink:
     @micropython.native
     def handle(self, origin, error):
         """A failure of actor `origin` (receive() raised `error`): apply the supervisors' decisions."""
+        system = self._system
         if error is EXIT:
             self._exit(origin)
+        elif origin.directive is None and origin._first is None and origin.restart_type != TEMPORARY:
+            # The common case on its own short path, with no loop: a childless
+            # actor whose supervisor restarts it alone (strategy._plain).
+            # Same decisions, counters and report as _decide() and _restart().
+            parent = origin.parent
+            node = system._guardian if parent is None else parent
+            strategy = node.strategy
+            if strategy._plain and node._child_history.allow(self._ticks_ms(), strategy):
+                counters = self._counters
+                counters.failures += 1
+                origin.failures += 1
+                h = origin._child_history
+                if h._n:
+                    h.clear()
+                origin.restarts += 1
+                counters.restarts += 1
+                try:
+                    origin.actor.on_restart()
+                except Exception as e:  # noqa: BLE001 - a failed restart is a failure of that actor
+                    system._restart_failed(origin, e)
+                root = self._root
+                if root.reporting:
+                    root.report(origin, origin, error, RESTART, 0)
+                else:
+                    counters.supervised += 1
+            else:
+                self._decide(origin, error, False)
         else:
             self._decide(origin, error, False)
-        if self._system._failed_n:
+        if system._failed_n:
             self.drain()
 
     def _exit(self, origin):

@@ -92,7 +92,7 @@ class ReadyQueueScheduler:
             # own receive() (or anyone's) does not queue it a second time.
             mail = ref._mail
             mcap = ref.capacity
-            actor = ref.actor
+            receive = ref._receive
             turn = 0
             # One message per turn. While this actor is the only one ready it
             # would go to the back of an empty queue and straight out again,
@@ -108,7 +108,7 @@ class ReadyQueueScheduler:
                 ref.pending -= 1
                 turn += 1
                 try:
-                    actor.receive(msg)
+                    receive(msg)
                 except Exception as e:  # noqa: BLE001 - every failure goes to the supervisor
                     try:
                         self._on_failure(ref, e)

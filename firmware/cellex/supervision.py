@@ -113,6 +113,13 @@ class SupervisorStrategy:
         self.backoff_max_ms = backoff_max_ms
         self.decider = decider
         self.intensity = intensity
+        # A failure under this strategy takes the short path (escalation.py):
+        # a plain RESTART of the failed child alone, no backoff, counted per
+        # supervisor. Strategies are not changed after they are made.
+        self._plain = (
+            decider is None and directive == RESTART and scope == ONE_FOR_ONE
+            and backoff_min_ms == 0 and intensity == PER_SUPERVISOR
+        )  # fmt: skip
 
     def decide(self, error):
         """The directive for `error` (the decider's answer, or the fixed directive)."""

@@ -443,13 +443,17 @@ class ActorSystem:
         try:
             ref.actor.on_restart()
         except Exception as e:  # noqa: BLE001 - a failed restart is a failure of that actor
-            clear_traceback(e)
-            n = self._failed_n
-            if n == len(self._failed_ref):
-                self.counters.failures += 1
-                ref.failures += 1
-                self._stop(ref, e)
-                return
+            self._restart_failed(ref, e)
+
+    @micropython.native
+    def _restart_failed(self, ref, e):
+        clear_traceback(e)
+        n = self._failed_n
+        if n == len(self._failed_ref):
+            self.counters.failures += 1
+            ref.failures += 1
+            self._stop(ref, e)
+        else:
             # Decided once the restart in progress is done (CompositeEscalationSink).
             self._failed_ref[n] = ref
             self._failed_err[n] = e
