@@ -31,6 +31,19 @@ from cellex.compat import const, micropython
 _MAGIC = const(0x2D)  # 0b101101
 _MASK30 = const(0x3FFFFFFF)
 
+# Native code reads these from plain globals, never as literals: the native
+# emitter for ARMv6-M (Cortex-M0+, RP2040) loads an int of 2**15 or more
+# (tagged, above 16 bits) from a literal word placed in the code, with a
+# PC-relative load that assumes the code starts 4-byte aligned. Frozen into
+# the firmware (mpy-tool aligns ARMv6-M code to 2 only) the load can read
+# the wrong halfwords: on the chip `x > 0x1FFFFF` was always true and
+# `& 0x3FFFFFFF` gave garbage, depending on where the linker put the code.
+# A global lookup allocates nothing.
+_WORD_MASK = _MASK30
+_LOW16 = 0xFFFF
+_MAGIC_W0 = _MAGIC << 24
+_FAILURE_BIT = 1 << 29
+
 # Error classes a record can name after a reset (index into this tuple;
 # 0: any other class). Names, not classes, so the host decoder shares it.
 ERROR_NAMES = (
@@ -187,9 +200,10 @@ class ResetRecord:
             actor_id = 255
         if stage > 15:
             stage = 15
-        if uptime_ms < 0 or uptime_ms > _MASK30:
-            uptime_ms = _MASK30
-        w2 = (1 << 29) | (actor_id << 21) | (error_index(error) << 15) | (stage << 11) | (sequence & 0x7FF)
+        mask = _WORD_MASK
+        if uptime_ms < 0 or uptime_ms > mask:
+            uptime_ms = mask
+        w2 = _FAILURE_BIT | (actor_id << 21) | (error_index(error) << 15) | (stage << 11) | (sequence & 0x7FF)
         self._write(self._boots, w2, uptime_ms)
         self.store.flush()
 
@@ -210,11 +224,11 @@ class ResetRecord:
     @micropython.native
     def _write(self, boots, w2, w3):
         s = self.store
-        w0 = boots & 0xFFFF
+        w0 = boots & _LOW16
         # w0 last: a reset between the stores leaves a CRC that does not match.
         s.write(2, w2)
         s.write(3, w3)
-        s.write(0, (_MAGIC << 24) | (crc8_words(w0, w2, w3) << 16) | w0)
+        s.write(0, _MAGIC_W0 | (crc8_words(w0, w2, w3) << 16) | w0)
 
 
 class MemoryStore:
@@ -252,7 +266,7 @@ class Rp2ScratchStore:
 
     @micropython.native
     def read(self, i):
-        return self._mem32[self._base + 4 * i] & _MASK30
+        return self._mem32[self._base + 4 * i] & _WORD_MASK
 
     @micropython.native
     def write(self, i, value):
@@ -286,7 +300,7 @@ class Stm32BackupStore:
 
     @micropython.native
     def read(self, i):
-        return self._mem32[self._base + 4 * i] & _MASK30
+        return self._mem32[self._base + 4 * i] & _WORD_MASK
 
     @micropython.native
     def write(self, i, value):
@@ -322,7 +336,7 @@ class FileStore:
     def read(self, i):
         b = self._buf
         j = 4 * i
-        return (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)) & _MASK30
+        return (b[j] | (b[j + 1] << 8) | (b[j + 2] << 16) | (b[j + 3] << 24)) & _WORD_MASK
 
     @micropython.native
     def write(self, i, value):

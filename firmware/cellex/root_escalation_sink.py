@@ -22,6 +22,10 @@ ROOT_RESET = 1  # flush telemetry, then call the reset function (machine.reset o
 # root handles another, e.g. from a handler that dispatches messages).
 _MAX_NESTING = const(3)
 _SEQUENCE_MASK = const(0x3FFFFFFF)  # stays a small int on 32-bit boards
+# The same mask as a plain global for @micropython.native code: native code
+# frozen for ARMv6-M (RP2040) misloads int literals of 2**15 or more (see
+# cellex.reset_record), so native code here reads big masks from globals.
+_SEQUENCE_WRAP = _SEQUENCE_MASK
 
 
 class FailureInfo:
@@ -108,7 +112,7 @@ class RootEscalationSink:
         counters = self._counters
         counters.root_failures += 1
         seq = self.sequence
-        self.sequence = (seq + 1) & _SEQUENCE_MASK
+        self.sequence = (seq + 1) & _SEQUENCE_WRAP
         depth = self._depth
         if depth == _MAX_NESTING:
             counters.nested_dropped += 1
@@ -151,7 +155,7 @@ class RootEscalationSink:
         if listener is None and not telemetry:
             return
         seq = self.supervised_sequence
-        self.supervised_sequence = (seq + 1) & _SEQUENCE_MASK
+        self.supervised_sequence = (seq + 1) & _SEQUENCE_WRAP
         depth = self._depth
         if depth == _MAX_NESTING:
             counters.nested_dropped += 1

@@ -24,7 +24,8 @@ from cellex.compat import clear_traceback, const, micropython, ticks_add, ticks_
 
 _SLOT_BITS = const(8)
 _SLOT_MASK = const(0xFF)
-_GEN_MAX = const(0x1FFFFF)  # handles stay below 2**29: small ints on every port
+_GEN_BITS = const(21)
+_GEN_MAX = const(0x1FFFFF)  # (1 << _GEN_BITS) - 1: handles stay below 2**29, small ints on every port
 MAX_TIMER_SLOTS = const(255)
 
 # Raised when every slot is in use (made once; its traceback is cleared first).
@@ -70,7 +71,9 @@ class Timers:
             clear_traceback(e)
             raise e
         gen = self._gen[i] + 1
-        if gen > _GEN_MAX:
+        # Past _GEN_MAX. Tested by a shift: native code frozen for ARMv6-M
+        # (RP2040) misloads int literals of 2**15 or more (see reset_record).
+        if gen >> _GEN_BITS:
             gen = 1
         self._gen[i] = gen
         refs[i] = ref
