@@ -64,12 +64,40 @@ def _need_tools(board):
         )
 
 
+# Frozen native code for ARMv6-M/v7-M: mpy-tool.py aligns it to 2 bytes, but the Thumb
+# emitter loads constants of 32768 and more with `ldr rX, [pc, #imm]` from a literal
+# placed as if the code began on a 4-byte boundary; placed at 2 mod 4 by the linker, the
+# load reads half an instruction (seen on the emulated RP2040: a frozen Timers.arm read
+# its generation limit wrong). Code loaded from .mpy into the heap is 4-byte aligned.
+_MPY_TOOL = "tools/mpy-tool.py"
+_MPY_TOOL_OLD = (
+    "            # ARMVxxM or RV{32,64}IMC -- two byte align.\n"
+    '            self.fun_data_attributes += " __attribute__ ((aligned (2)))"\n'
+)
+_MPY_TOOL_NEW = (
+    "            # ARMVxxM or RV{32,64}IMC -- four byte align (cellex: Thumb literal loads).\n"
+    '            self.fun_data_attributes += " __attribute__ ((aligned (4)))"\n'
+)
+PATCH_ID = "thumb-align-1"
+
+
+def patch_source(mp_dir):
+    """Apply cellex's fix to a MicroPython tree (the vendored one: see _MPY_TOOL_OLD)."""
+    tool = mp_dir / _MPY_TOOL
+    text = tool.read_text()
+    if _MPY_TOOL_NEW in text:
+        return
+    if _MPY_TOOL_OLD not in text:
+        raise FirmwareError("%s is not the one cellex knows how to patch" % tool)
+    tool.write_text(text.replace(_MPY_TOOL_OLD, _MPY_TOOL_NEW))
+
+
 def vendored_source():
-    """Unpack the vendored MicroPython release into build/ once; return its folder."""
+    """Unpack the vendored MicroPython release into build/ once, patched; return its folder."""
     tarball = VENDOR / TARBALL
     dest = BUILD / TARBALL_TOP
     stamp = dest / ".cellex-unpacked"
-    if stamp.exists() and stamp.read_text() == TARBALL_SHA256:
+    if stamp.exists() and stamp.read_text() == TARBALL_SHA256 + " " + PATCH_ID:
         return dest
     if not tarball.exists():
         raise FirmwareError(
@@ -85,7 +113,8 @@ def vendored_source():
     BUILD.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tarball) as tar:
         tar.extractall(BUILD, filter="tar")
-    stamp.write_text(TARBALL_SHA256)
+    patch_source(dest)
+    stamp.write_text(TARBALL_SHA256 + " " + PATCH_ID)
     return dest
 
 
@@ -135,6 +164,9 @@ def _compile(board, mp_dir, work, log):
     _run(["make", "-C", mp_dir / "mpy-cross", "-j" + jobs], log)
     if port == "rp2":
         build = work / ("build-" + board)
+        # Regenerated every build: its generator's own fixes (patch_source) leave no
+        # trace make can see.
+        (build / "frozen_content.c").unlink(missing_ok=True)
         _run(["cmake", "-S", mp_dir / "ports" / "rp2", "-B", build, "-DMICROPY_BOARD=" + board,
               "-DPICO_NO_PICOTOOL=1", "-DMICROPY_FROZEN_MANIFEST=" + str(manifest)], log)
         _run(["cmake", "--build", build, "-j", jobs], log)
@@ -159,12 +191,17 @@ def build(board, micropy_dir=None, out=None, force=False):
         # A user's checkout is keyed on its path and commit; uncommitted edits there are
         # caught by the port's own incremental make, so the cache is skipped for it.
         source_id, cacheable = str(mp_dir), False
+        tool = mp_dir / _MPY_TOOL
+        if tool.exists() and _MPY_TOOL_OLD in tool.read_text():
+            print("firmware: warning: %s aligns frozen Thumb code to 2 bytes, which breaks native\n"
+                  "  code's large constants (see patch_source in tools/firmware.py); the vendored\n"
+                  "  source is patched, your checkout is left as it is" % tool, file=sys.stderr)
     else:
         if port != "rp2":
             raise FirmwareError(
                 "the vendored MicroPython holds the rp2 port only; for BOARD=%s give your own\n"
                 "  checkout: make firmware BOARD=%s MICROPY_DIR=~/micropython" % (board, board))
-        mp_dir, source_id, cacheable = vendored_source(), TARBALL_SHA256, True
+        mp_dir, source_id, cacheable = vendored_source(), TARBALL_SHA256 + " " + PATCH_ID, True
     key = build_key(board, source_id)
     out = Path(out or BUILD / "firmware" / board)
     if not force and (out / "key.txt").exists() and (out / "key.txt").read_text().strip() == key:
