@@ -1,5 +1,6 @@
 # cellex.telemetry_fanout: FanOutFailureTelemetry, one failure to several back-ends.
 # MIT licence.
+from cellex.compat import clear_traceback, micropython
 from cellex.telemetry import FailureTelemetry
 
 
@@ -7,6 +8,9 @@ class FanOutFailureTelemetry(FailureTelemetry):
     """Hands each failure to every back-end in order (e.g. ring buffer + UART).
 
     A back-end that raises is counted in `errors` and the others still run.
+    on_failure() and flush() allocate nothing and keep their frames off the
+    heap (@micropython.native: a bytecode frame with a try block in a loop
+    would be taken from the heap on every call).
     """
 
     def __init__(self, *backends):
@@ -18,16 +22,20 @@ class FanOutFailureTelemetry(FailureTelemetry):
         self.backends = backends
         self.errors = 0
 
+    @micropython.native
     def on_failure(self, snapshot):
         for b in self.backends:
             try:
                 b.on_failure(snapshot)
-            except Exception:  # noqa: BLE001 - one bad back-end must not starve the others
+            except Exception as e:  # noqa: BLE001 - one bad back-end must not starve the others
+                clear_traceback(e)  # a preallocated error raised again must not grow
                 self.errors += 1
 
+    @micropython.native
     def flush(self):
         for b in self.backends:
             try:
                 b.flush()
-            except Exception:  # noqa: BLE001
+            except Exception as e:  # noqa: BLE001
+                clear_traceback(e)
                 self.errors += 1

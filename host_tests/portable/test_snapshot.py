@@ -1,5 +1,11 @@
 # FailureSnapshot and SnapshotPool on their own.
-from cellex.snapshot import DESCRIPTION_CAPACITY, MAX_FAILURE_SNAPSHOT_TAGS, FailureSnapshot, SnapshotPool
+from cellex.snapshot import (
+    DESCRIPTION_CAPACITY,
+    MAX_FAILURE_SNAPSHOT_TAGS,
+    FailureSnapshot,
+    SnapshotPool,
+    TaggedError,
+)
 from support import assert_no_alloc, assert_raises
 
 
@@ -75,3 +81,99 @@ def test_copy_from_makes_an_independent_copy_of_the_description():
 
 def test_a_pool_needs_at_least_one_slot():
     assert "at least 1" in assert_raises(ValueError, SnapshotPool, 0).args[0]
+
+
+# --- user data on the failure path (issue 15 item 4) ---------------------------
+
+
+class _Path:
+    def __init__(self, segments):
+        self.segments = segments
+
+
+class _Actor:
+    """What capture() reads of an ActorRef."""
+
+    def __init__(self, tags=()):
+        self.id = 3
+        self.path = _Path(("user", "imu"))
+        self.component = "imu"
+        self.endpoint = ""
+        self.transport = ""
+        self.tags = tags
+
+
+class _Info:
+    """What capture() reads of a root FailureInfo."""
+
+    def __init__(self, actor, error):
+        self.actor = actor
+        self.error = error
+        self.sequence = 7
+        self.timestamp_ms = 99
+        self.stage = 1
+
+
+def _tagged(tags):
+    e = TaggedError("bad tags")
+    e.telemetry_tags = tags
+    return e
+
+
+def test_pairs_that_are_not_pairs_are_counted_in_tags_dropped():
+    cases = (
+        (("bus",), [], 1),  # one element instead of pairs
+        (("bus", "i2c0"), [], 2),  # a flat pair instead of a tuple of pairs
+        ((("a", "b", "c"),), [], 1),
+        (("ab", ("k", "v")), [("k", "v")], 1),  # a 2-character str is not a pair
+        ([["k", "v"]], [("k", "v")], 0),  # lists are fine
+        ({"k": "v"}, [], 1),
+        ("kv", [], 1),
+        (5, [], 1),
+        (None, [], 0),
+        ((), [], 0),
+    )
+    for tags, kept, dropped in cases:
+        s = FailureSnapshot()
+        s.capture(_Info(_Actor(), _tagged(tags)))
+        assert (s.tags(), s.tags_dropped) == (kept, dropped), tags
+        assert s.reason == "bad tags" and s.tag_count == len(kept)
+
+
+def test_telemetry_tags_that_raise_are_counted_and_the_rest_is_captured():
+    class Raises(TaggedError):
+        @property
+        def telemetry_tags(self):
+            raise KeyError("no tags today")
+
+    s = FailureSnapshot()
+    s.capture(_Info(_Actor((("bus", "i2c0"),)), Raises("read timeout")))
+    assert s.tags() == [("bus", "i2c0")] and s.tags_dropped == 1
+    assert (s.error_type, s.reason, s.description) == ("Raises", "read timeout", "read timeout")
+
+
+def test_spawn_tags_are_held_to_the_same_rules():
+    s = FailureSnapshot()
+    s.capture(_Info(_Actor((("bus", "i2c0"), ("lonely",), 7)), ValueError("x")))
+    assert s.tags() == [("bus", "i2c0")] and s.tags_dropped == 2
+
+
+def test_capturing_malformed_tags_allocates_nothing():
+    s = FailureSnapshot()
+    infos = [_Info(_Actor((("bus", "i2c0"),)), _tagged(tags)) for tags in (("bus",), (("a", "b", "c"),), 5)]
+
+    def capture():
+        for info in infos:
+            s.capture(info)
+        return s.tags_dropped
+
+    assert assert_no_alloc(capture) == 1
+    assert s.tags() == [("bus", "i2c0")]
+
+
+def test_capture_reads_a_tuple_of_pairs_without_allocating():
+    s = FailureSnapshot()
+    actor = _Actor((("bus", "i2c0"), ("addr", "0x68")))
+    info = _Info(actor, _tagged((("retry", "3"), ("x", "y"), ("z", "w"))))
+    assert_no_alloc(lambda: s.capture(info))
+    assert s.tag_count == MAX_FAILURE_SNAPSHOT_TAGS and s.tags_dropped == 1

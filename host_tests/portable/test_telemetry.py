@@ -450,6 +450,7 @@ def test_a_full_or_raising_uart_leaves_supervision_untouched_and_counts_the_drop
         assert uart.drops_pending == 1
 
 
+@support.board_budget(300)  # 4,000 root failures: about 100 s on the emulated Pico
 def test_the_heap_stays_flat_over_thousands_of_failures_with_every_back_end():
     ring = RingBufferFailureTelemetry(4)
     uart = UartFailureTelemetry(_Wire())
@@ -495,3 +496,66 @@ def test_bad_back_ends_and_builders_are_refused_at_configuration():
     assert "root policy" in assert_raises(ValueError, cfg.with_root_policy, 9).args[0]
     assert "back-end" in assert_raises(ValueError, FanOutFailureTelemetry, object()).args[0]
     assert "capacity" in assert_raises(ValueError, RingBufferFailureTelemetry, 0).args[0]
+
+
+def test_malformed_telemetry_tags_are_counted_and_supervision_goes_on():
+    # Issue 15 item 4: a ValueError from unpacking them escaped run_until_idle().
+    class Raises(TaggedError):
+        @property
+        def telemetry_tags(self):
+            raise RuntimeError("no tags")
+
+    shapes = (("bus",), ("bus", "i2c0"), {"bus": "i2c0"}, (("a", "b", "c"),), 5, "kv")
+    errors = [Raises("x")]
+    for tags in shapes:
+        e = TaggedError("x")
+        e.telemetry_tags = tags
+        errors.append(e)
+    for error in errors:
+        cap = Capture()
+        system, leaf = _system(ActorSystemConfig(max_actors=8).with_failure_telemetry(cap))
+        other = system.spawn(Recorder(), "other", dynamic=True)
+        _fail(system, leaf, error)
+        other.tell(1)
+        system.run_until_idle()
+        assert leaf.state == STOPPED
+        assert other.actor.got == [1]
+        assert system.counters.root_failures == 1 and system.counters.telemetry_errors == 0
+        assert cap.records[0]["tags"] == [] and cap.records[0]["tags_dropped"] >= 1
+        assert cap.records[0]["reason"] == "x"
+
+
+def test_gross_the_ring_and_the_fan_out_take_no_block():
+    from support import assert_no_gross_alloc
+
+    class Writer:
+        def write(self, buf, n=-1):
+            return n
+
+        def flush(self):
+            pass
+
+    snap = _snapshot_for_backends()
+    ring = RingBufferFailureTelemetry(3)
+    uart = UartFailureTelemetry(Writer())
+    fan = FanOutFailureTelemetry(ring, Raising(), uart)
+
+    def fan_out():
+        fan.on_failure(snap)
+        fan.flush()
+
+    assert_no_gross_alloc(lambda: ring.on_failure(snap))
+    assert_no_gross_alloc(fan_out)
+    assert fan.errors >= 2 and uart.frames_sent >= 2 and ring.recorded >= 3
+
+
+def _snapshot_for_backends():
+    from cellex.snapshot import FailureSnapshot
+
+    s = FailureSnapshot()
+    s.path = ("user", "imu")
+    s.error_type = "OSError"
+    s.reason = "read timeout"
+    s.set_description(s.reason)
+    s.add_tag("bus", "i2c0")
+    return s

@@ -4,7 +4,7 @@ import json
 
 import support
 from cellex.snapshot import FailureSnapshot
-from cellex.wire import FRAME_MAX, FrameEncoder
+from cellex.wire import FRAME_MAX, FrameEncoder, crc16, error_names
 
 
 def load_vectors():
@@ -162,3 +162,116 @@ def test_numbers_are_sent_modulo_2_to_the_30():
     s2 = build_snapshot({"sequence": 5 + big, "actor_id": 9 + 3 * big, "timestamp_ms": 77 + big})
     n2 = b.encode_failure(1, s2)
     assert bytes(a.buf[:n1]) == bytes(b.buf[:n2])
+
+
+def test_the_crc_is_crc16_ibm_3740():
+    buf = bytearray(b"..123456789")
+    assert crc16(buf, 2, 11) == 0x29B1
+    assert crc16(buf, 2, 2) == 0xFFFF
+
+
+def test_every_well_known_name_is_sent_as_its_one_byte_code():
+    # On MicroPython this checks the hash slots the viper encoder finds names by.
+    enc = FrameEncoder()
+    names = error_names()
+    assert len(names) == 30 and names[0] == "Exception" and names[1] == "OSError"
+    plain = _frame_with_error(enc, "")
+    for code in range(len(names)):
+        frame = _frame_with_error(enc, names[code])
+        assert len(frame) == len(plain), names[code]
+        assert _body(frame)[10] == 0x40 | code, names[code]
+
+
+def test_other_names_are_sent_as_text():
+    enc = FrameEncoder()
+    plain = len(_frame_with_error(enc, ""))
+    for name in ("OSErro", "OSErrorX", "oserror", "SensorFault", "E", "StopAsyncIterationX", "X" * 40):
+        frame = _frame_with_error(enc, name)
+        n = min(len(name), 32)
+        assert len(frame) == plain + n, name
+        assert _body(frame)[10] == (n | 0x80 if len(name) > 32 else n), name
+
+
+def _frame_with_error(enc, name):
+    snap = FailureSnapshot()
+    snap.error_type = name
+    return bytes(enc.buf[: enc.encode_failure(1, snap, False)])
+
+
+def _body(frame):
+    # COBS-decode one frame (its trailing delimiter included); body + CRC.
+    out = bytearray()
+    i = 0
+    end = len(frame) - 1
+    while i < end:
+        code = frame[i]
+        out += frame[i + 1 : i + code]
+        i += code
+        if code < 0xFF and i < end:
+            out.append(0)
+    return bytes(out)
+
+
+def _corpus():
+    # Snapshots of every shape the encoder has a branch for, made by a fixed
+    # generator (the same on both interpreters): sizes on both sides of the
+    # 254-byte COBS block, cut UTF-8, fields that are not str, deep paths...
+    # One at a time (a generator): the corpus fits a Pico-sized heap.
+    x = 12345
+    texts = ("", "a", "imu", "read timeout", "\u00e9t\u00e9", "\u20ac" * 20, "z" * 70, "x\u00e9" * 30)
+    texts += ("OSError",)
+    others = (5, None, b"raw", 3.5)
+    for n in range(160):
+        x = (x * 1103515245 + 12345) & 0x3FFFFFFF
+        s = FailureSnapshot()
+        s.sequence = x & 0xFFFFF
+        s.timestamp_ms = (x * 7) & 0x3FFFFFFF
+        s.actor_id = (x >> 5) & 0x3FFF
+        s.path = tuple(texts[(x >> (i + 3)) % len(texts)] or "seg" for i in range((x >> 7) % 11))
+        s.error_type = ("SensorFault", "ValueError", "MemoryError", "", "\u00e9rreur" * 8)[n % 5]
+        s.reason = texts[n % len(texts)] + "r" * (n % 50)
+        s.set_description(s.reason if n % 3 else texts[(n + 1) % len(texts)])
+        if n % 4 == 1:
+            s.component = texts[(x >> 3) % len(texts)]
+            s.endpoint = others[n % len(others)] if n % 8 == 1 else "ep"
+            s.transport = "uart"
+        for i in range((x >> 11) % 7):
+            value = others[i % len(others)] if n % 6 == 0 else texts[(x >> i) % len(texts)]
+            s.add_tag("k%d" % i, value)
+        s.stage = (x >> 13) % 20
+        yield s
+    for k in range(49):
+        # frames of 241..289 bytes: every size around the 254-byte COBS block
+        s = FailureSnapshot()
+        s.sequence = k
+        s.path = tuple(chr(0x61 + i) * 24 for i in range(8))
+        s.error_type = "OSError"
+        s.reason = "r" * k
+        s.set_description(s.reason)
+        s.component = "c" * 24
+        yield s
+
+
+# (bytes, FNV-1a) of every frame of _corpus(), each encoded with seq = its
+# index and start on the even ones: computed with the pure-Python encoder of
+# the first release (git show cc6922b:firmware/cellex/wire.py), and matched by
+# today's encoders, viper (MicroPython) and plain Python (CPython).
+_CORPUS_DIGEST = (39179, 3940858544)
+
+
+def test_a_corpus_of_odd_snapshots_encodes_to_the_same_bytes_on_both_interpreters():
+    enc = FrameEncoder()
+    h = 0x811C9DC5
+    total = 0
+    sizes = []
+    for i, s in enumerate(_corpus()):
+        n = enc.encode_failure(i, s, i % 2 == 0)
+        sizes.append(n)
+        buf = enc.buf
+        for j in range(n):
+            h = ((h ^ buf[j]) * 0x01000193) & 0xFFFFFFFF
+        total += n
+        assert bytes(buf[:n]).find(b"\x00") == n - 1
+    for n in range(241, 267):  # each size across the 254-byte block, then COBS inserts a code byte
+        assert n in sizes, n
+    assert (total, h) == _CORPUS_DIGEST, (total, h)
