@@ -60,9 +60,6 @@ class ActorSystemConfig:
         self.event_handler = None
         self.event_listener = None
         self.escalation_handler = None
-        # Failures decided below the root to telemetry too: waits for the wire
-        # format's supervised-failure frame (issue 13); off until then.
-        self.supervision_telemetry = False
         self.extensions = {}
         self.ticks_ms = _ticks_ms
         self.root_policy = ROOT_STOP

@@ -75,12 +75,11 @@ class RootEscalationSink:
         self.reset_record = config.reset_record
         self.builder_error = None
         self.sequence = 0
-        # Failures decided below the root go to the event listener and, when
-        # config.supervision_telemetry is on, to telemetry too.
-        self.supervision_telemetry = config.supervision_telemetry
+        # Failures decided below the root go to the event listener (telemetry sees
+        # root failures only: the wire format has no supervised-failure frame yet).
         self.supervised_sequence = 0
         # report() has something to do (read by the escalation sink first)
-        self.reporting = self.event_listener is not None or self.supervision_telemetry
+        self.reporting = self.event_listener is not None
         self._infos = [FailureInfo() for _ in range(_MAX_NESTING)]
         self._depth = 0
         self.pool = None
@@ -147,12 +146,11 @@ class RootEscalationSink:
 
     @micropython.native
     def report(self, actor, subject, error, decision, stage):
-        """A failure a supervisor decided (RESTART / RESUME / STOP): listener, then telemetry if on."""
+        """A failure a supervisor decided (RESTART / RESUME / STOP): to the event listener."""
         counters = self._counters
         counters.supervised += 1
         listener = self.event_listener
-        telemetry = self.supervision_telemetry
-        if listener is None and not telemetry:
+        if listener is None:
             return
         seq = self.supervised_sequence
         self.supervised_sequence = (seq + 1) & _SEQUENCE_WRAP
@@ -170,13 +168,10 @@ class RootEscalationSink:
             info.stage = stage
             info.sequence = seq
             info.timestamp_ms = self._ticks_ms()
-            if listener is not None:
-                try:
-                    listener(info)
-                except Exception:  # noqa: BLE001 - a raising listener must not stop supervision
-                    counters.listener_errors += 1
-            if telemetry:
-                self._capture(info)
+            try:
+                listener(info)
+            except Exception:  # noqa: BLE001 - a raising listener must not stop supervision
+                counters.listener_errors += 1
             info.actor = info.subject = info.error = None
         finally:
             self._depth = depth
