@@ -2,7 +2,7 @@
 from actors import BOOM, FAIL, Recorder
 from cellex.actor_ref import RUNNING, STOPPED
 from cellex.config import ActorSystemConfig
-from cellex.root_escalation_sink import ROOT_RESET
+from cellex.root_escalation_sink import MAX_NESTING, ROOT_RESET
 from cellex.supervision import ESCALATE, RESTART, SupervisorStrategy
 from cellex.system import ActorSystem
 
@@ -215,6 +215,6 @@ def test_an_actor_in_the_middle_of_its_turn_is_not_dispatched_again_by_a_nested_
 
 def test_nesting_inside_the_root_is_bounded_and_counted():
     system, first = _nesting_system(10)
-    assert system.counters.nested_dropped == system.counters.root_failures - 3
+    assert system.counters.nested_dropped == system.counters.root_failures - MAX_NESTING
     assert system.counters.nested_dropped >= 1
     assert first.state == STOPPED
