@@ -41,6 +41,8 @@ import threading
 import tty
 from pathlib import Path
 
+from tools.board_cli import serve
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER_DIR = ROOT / "tools" / "emulated_pico"
 DEFAULT_FIRMWARE = ROOT / "build" / "firmware" / "RPI_PICO" / "firmware.bin"
@@ -323,36 +325,21 @@ def main(argv=None):
     board = EmulatedBoard(
         args.firmware, flash=args.flash, bootrom=args.bootrom, fastcore=not args.no_fastcore
     )
-    stop = threading.Event()
 
-    def on_signal(signum, frame):
-        stop.set()
+    def describe():
+        banner = "emulated Pico up (rp2040js, node pid %s, firmware %s)" % (board.pid, board.firmware)
+        return banner, [
+            ("CONSOLE", board.console_path, "e.g. mpremote connect %s" % board.console_path),
+            ("TELEMETRY", board.telemetry_path, "(UART0)"),
+        ]
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        board.start()
-    except EmulatedBoardError as e:
-        print("emulated board: %s" % e, file=sys.stderr)
-        return 1
-    try:
-        lines = ["CONSOLE=%s" % board.console_path, "TELEMETRY=%s" % board.telemetry_path]
-        if args.info:
-            Path(args.info).write_text("\n".join(lines) + "\n")
-        print("emulated Pico up (rp2040js, node pid %s, firmware %s)" % (board.pid, board.firmware))
-        print("  console:    %s    e.g. mpremote connect %s" % (board.console_path, board.console_path))
-        print("  telemetry:  %s    (UART0)" % board.telemetry_path)
-        print("Ctrl-C to stop.", flush=True)
-        while not stop.wait(1.0):
-            if board.pid is None:
-                print("emulated board: the emulator exited; log %s" % board.log_path, file=sys.stderr)
-                return 1
-    finally:
-        board.stop()
-        if args.info:
-            Path(args.info).unlink(missing_ok=True)
-    print("emulated board stopped (%d resets)" % board.resets)
-    return 0
+    def alive():
+        if board.pid is None:
+            print("emulated board: the emulator exited; log %s" % board.log_path, file=sys.stderr)
+            return False
+        return True
+
+    return serve(board, "emulated board", EmulatedBoardError, args.info, describe, alive)
 
 
 if __name__ == "__main__":

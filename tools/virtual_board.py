@@ -47,6 +47,8 @@ import threading
 import tty
 from pathlib import Path
 
+from tools.board_cli import serve
+
 ROOT = Path(__file__).resolve().parent.parent
 ROM_DIR = ROOT / "boards" / "VIRTUAL"
 TELEMETRY_ENV = "CELLEX_TELEMETRY_TTY"
@@ -435,39 +437,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     board = VirtualBoard(fs_dir=args.fs, heapsize=args.heapsize)
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        board.start()
-    except VirtualBoardError as e:
-        print("virtual board: %s" % e, file=sys.stderr)
-        return 1
-    try:
-        lines = [
-            "CONSOLE=%s" % board.console_path,
-            "TELEMETRY=%s" % board.telemetry_path,
-            "FS=%s" % board.fs_dir,
+    def describe():
+        return "virtual board up (MicroPython unix port, pid %s)" % board.pid, [
+            ("CONSOLE", board.console_path, "e.g. mpremote connect %s" % board.console_path),
+            ("TELEMETRY", board.telemetry_path, ""),
+            ("FS", board.fs_dir, ""),
         ]
-        if args.info:
-            Path(args.info).write_text("\n".join(lines) + "\n")
-        print("virtual board up (MicroPython unix port, pid %s)" % board.pid)
-        print("  console:    %s    e.g. mpremote connect %s" % (board.console_path, board.console_path))
-        print("  telemetry:  %s" % board.telemetry_path)
-        print("  filesystem: %s" % board.fs_dir)
-        print("Ctrl-C to stop.", flush=True)
-        while not stop.wait(1.0):
-            pass
-    finally:
-        board.stop()
-        if args.info:
-            Path(args.info).unlink(missing_ok=True)
-    print("virtual board stopped (%d resets)" % board.resets)
-    return 0
+
+    return serve(board, "virtual board", VirtualBoardError, args.info, describe)
 
 
 if __name__ == "__main__":
