@@ -254,11 +254,10 @@ class MemoryStore:
 RP2_SCRATCH0 = const(0x4005800C)
 
 
-class Rp2ScratchStore:
-    """RP2040 watchdog SCRATCH0-3: kept by a watchdog reset (machine.reset(), WDT),
-    cleared by a power-on or a RUN-pin reset."""
+class _Mem32Store:
+    """Four words in consecutive 32-bit registers from `base` (machine.mem32)."""
 
-    def __init__(self, base=RP2_SCRATCH0):
+    def __init__(self, base):
         import machine
 
         self._mem32 = machine.mem32  # pyright: ignore[reportAttributeAccessIssue]
@@ -277,6 +276,14 @@ class Rp2ScratchStore:
         pass
 
 
+class Rp2ScratchStore(_Mem32Store):
+    """RP2040 watchdog SCRATCH0-3: kept by a watchdog reset (machine.reset(), WDT),
+    cleared by a power-on or a RUN-pin reset."""
+
+    def __init__(self, base=RP2_SCRATCH0):
+        super().__init__(base)
+
+
 # STM32F4: RTC_BKP0R at RTC base 0x40002800 + 0x50 (20 registers). cellex takes
 # BKP4R-BKP7R. Writes need the backup domain unlocked: PWR_CR.DBP (PWR
 # 0x40007000, bit 8), with the PWR clock on (RCC_APB1ENR 0x40023840, bit 28).
@@ -285,30 +292,15 @@ class Rp2ScratchStore:
 STM32F4_BKP4R = const(0x40002860)
 
 
-class Stm32BackupStore:
+class Stm32BackupStore(_Mem32Store):
     """STM32F4 RTC backup registers BKP4R-BKP7R (kept across every reset while VBAT
     or VDD stays up). Untested on hardware."""
 
     def __init__(self, base=STM32F4_BKP4R, rcc_apb1enr=0x40023840, pwr_cr=0x40007000):
-        import machine
-
-        mem32 = machine.mem32  # pyright: ignore[reportAttributeAccessIssue]
+        super().__init__(base)
+        mem32 = self._mem32
         mem32[rcc_apb1enr] |= 1 << 28
         mem32[pwr_cr] |= 1 << 8
-        self._mem32 = mem32
-        self._base = base
-
-    @micropython.native
-    def read(self, i):
-        return self._mem32[self._base + 4 * i] & _WORD_MASK
-
-    @micropython.native
-    def write(self, i, value):
-        self._mem32[self._base + 4 * i] = value
-
-    @micropython.native
-    def flush(self):
-        pass
 
 
 class FileStore:
