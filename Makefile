@@ -49,7 +49,7 @@ test-host: venv
 	$(BIN)/python -m pytest
 
 lint: venv
-	$(BIN)/ruff check firmware boards apps tools host_tests
+	$(BIN)/ruff check firmware boards apps cellex_tools host_tests
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,6 +1,6 @@
-"""cellex benchmarks: run tools/bench_cellex.py under MicroPython and CPython, print the tables.
+"""cellex benchmarks: run cellex_tools/bench_cellex.py under MicroPython and CPython, print the tables.
 
-    python -m tools.bench [--quick] [--json] [--interp cpython,micropython]
+    python -m cellex_tools.bench [--quick] [--json] [--interp cpython,micropython]
 
 Each interpreter runs the benchmark body in its own process (the MicroPython
 unix port from .venv/bin/micropython, or $MICROPYTHON). One table per
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BODY = ROOT / "tools" / "bench_cellex.py"
+BODY = Path(__file__).resolve().parent / "bench_cellex.py"
 INTERPRETERS = ("micropython", "cpython")
 
 # UART line: 10 bits per byte (start, 8 data, stop).
@@ -352,7 +352,7 @@ def print_table(interp, results, rows, out=sys.stdout):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m cellex_tools.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short runs (CI)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     ap.add_argument("--interp", default=",".join(INTERPRETERS), help="comma-separated: micropython,cpython")

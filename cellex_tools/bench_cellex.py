@@ -1,15 +1,15 @@
 # bench_cellex: the cellex benchmark body; runs under MicroPython and CPython alike.
 # MIT licence.
 #
-#   MICROPYPATH=firmware .venv/bin/micropython tools/bench_cellex.py [quick] [GROUP ...]
-#   PYTHONPATH=firmware python tools/bench_cellex.py [quick] [GROUP ...]
+#   MICROPYPATH=firmware .venv/bin/micropython cellex_tools/bench_cellex.py [quick] [GROUP ...]
+#   PYTHONPATH=firmware python cellex_tools/bench_cellex.py [quick] [GROUP ...]
 #
 # GROUP: dispatch dispatch_heap gross failure telemetry uart trap memory
 # (default: all, in one process).
 #
 # Prints one JSON object: {"interpreter", "version", "quick", "results": {key: value}}.
 # Times are ns per operation, each the median of repeated runs; every figure a
-# ratio is built from is measured in the same process. tools/bench.py turns
+# ratio is built from is measured in the same process. cellex_tools/bench.py turns
 # this into tables, ratios and targets. MicroPython-compatible: no f-strings,
 # no statistics module, no tracemalloc there.
 import gc
@@ -75,7 +75,7 @@ else:
 # -- knobs ----------------------------------------------------------------
 
 # Arguments: the command line, or BENCH_ARGS put in this module's globals by a board
-# runner (tools/bench_chip.py): the rp2 port has no sys.argv to set.
+# runner (cellex_tools/bench_chip.py): the rp2 port has no sys.argv to set.
 ARGS = globals().get("BENCH_ARGS") or sys.argv[1:]
 QUICK = "quick" in ARGS
 _REPS = 7 if QUICK else 21  # runs per figure; the median is reported
@@ -1306,7 +1306,7 @@ def _group_telemetry():
 
 
 # Each group is timed interleaved (the figures compared with each other are
-# measured side by side). tools/bench.py runs each group in a fresh process:
+# measured side by side). cellex_tools/bench.py runs each group in a fresh process:
 # on MicroPython the cost of an attribute lookup depends on what else is on
 # the heap (the global map-lookup cache), so a clean process per group keeps
 # the figures comparable between runs and commits.

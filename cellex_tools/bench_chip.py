@@ -1,6 +1,6 @@
-"""The benchmark on a chip: tools/bench_cellex.py on a MicroPython board, one fresh VM per group.
+"""The benchmark on a chip: cellex_tools/bench_cellex.py on a MicroPython board, one fresh VM per group.
 
-    python -m tools.bench_chip [--board PORT | --board emulated] [--full] [--json]
+    python -m cellex_tools.bench_chip [--board PORT | --board emulated] [--full] [--json]
     make bench-chip
 
 With `--board emulated` (the default) it starts the emulated Pico: RPI_PICO
@@ -8,7 +8,7 @@ firmware with cellex frozen in (`make firmware BOARD=RPI_PICO`) on an emulated
 RP2040 at 125 MHz. Its clock is the simulated one: cycle-approximate, no flash
 wait states (XIP cache misses on silicon make real code the same or slower).
 A real board's port works the same way. Each group runs after a soft reset, as
-tools/bench.py runs each in a fresh process; the short mode is the default
+cellex_tools/bench.py runs each in a fresh process; the short mode is the default
 (the chip is ~160x slower than the unix port), --full runs the long one.
 """
 
@@ -18,8 +18,8 @@ import sys
 
 from mpremote.transport import TransportError
 
-from tools.bench import BODY, GROUPS, evaluate, print_table
-from tools.board_session import BoardError, BoardSession
+from cellex_tools.bench import BODY, GROUPS, evaluate, print_table
+from cellex_tools.board_session import BoardError, BoardSession
 
 # The chip's own goals (issue 10), as (label, key, op, limit): per message ns -> msg/s.
 CHIP_GOALS = (
@@ -76,7 +76,8 @@ def chip_lines(r):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m tools.bench_chip", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m cellex_tools.bench_chip", description=__doc__.splitlines()[0])
     ap.add_argument("--board", default="emulated", help="a board's REPL port, or 'emulated' (default)")
     ap.add_argument("--full", action="store_true", help="the long runs (default: the short mode)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -84,7 +85,7 @@ def main(argv=None):
     emulated = None
     port = args.board
     if port == "emulated":
-        from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard
+        from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard
 
         if not DEFAULT_FIRMWARE.exists():
             print("bench-chip: no firmware at %s: run `make firmware BOARD=RPI_PICO`" % DEFAULT_FIRMWARE,

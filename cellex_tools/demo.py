@@ -1,4 +1,4 @@
-"""The demo, end to end without hardware: `make demo` (or `python -m tools.demo`).
+"""The demo, end to end without hardware: `make demo` (or `python -m cellex_tools.demo`).
 
 1. starts the virtual board (the MicroPython unix port behind two ptys);
 2. deploys cellex (.mpy from `make mpy BOARD=VIRTUAL`), the board config and
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import serial
 
-from tools.deploy import DeployError, deploy
-from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
-from tools.monitor import Printer, open_port, watch
-from tools.virtual_board import VirtualBoard, VirtualBoardError
-from tools.wire_decoder import Failure, StreamDecoder
+from cellex_tools.deploy import DeployError, deploy
+from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
+from cellex_tools.monitor import Printer, open_port, watch
+from cellex_tools.virtual_board import VirtualBoard, VirtualBoardError
+from cellex_tools.wire_decoder import Failure, StreamDecoder
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "apps" / "demo.py"
@@ -142,7 +142,7 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cellex_tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the app")
     parser.add_argument(
         "--board", choices=("virtual", "emulated"), default="virtual",

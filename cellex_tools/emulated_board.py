@@ -1,6 +1,6 @@
 """Emulated board: real RPI_PICO MicroPython firmware on an emulated RP2040, driven like a board.
 
-    python -m tools.emulated_board --firmware build/firmware/RPI_PICO/firmware.bin [--flash IMAGE]
+    python -m cellex_tools.emulated_board --firmware build/firmware/RPI_PICO/firmware.bin [--flash IMAGE]
 
 prints two device paths and runs until Ctrl-C / SIGTERM:
 
@@ -10,8 +10,8 @@ prints two device paths and runs until Ctrl-C / SIGTERM:
 - telemetry: the board's UART0 (TX pin 0 / RX pin 1) as a USB-serial adapter
   would show it; pyserial and the monitor open it by path.
 
-How it works: tools/emulated_pico/run.mjs runs the firmware on the npm package
-rp2040js (pinned in tools/emulated_pico/package.json; `npm ci` is run here when
+How it works: cellex_tools/emulated_pico/run.mjs runs the firmware on the npm package
+rp2040js (pinned in cellex_tools/emulated_pico/package.json; `npm ci` is run here when
 node_modules is missing). Node cannot open a pty, so this module opens both ptys,
 keeps their slave side open (the device stays usable while nobody has it open,
 as a board's does) and hands the masters to Node, which moves the bytes itself.
@@ -41,10 +41,10 @@ import threading
 import tty
 from pathlib import Path
 
-from tools.board_cli import serve
+from cellex_tools.board_cli import serve
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNNER_DIR = ROOT / "tools" / "emulated_pico"
+RUNNER_DIR = Path(__file__).resolve().parent / "emulated_pico"
 DEFAULT_FIRMWARE = ROOT / "build" / "firmware" / "RPI_PICO" / "firmware.bin"
 # the vendored boot ROM (shared/vendor/ beside the repository); rp2040js ships none
 DEFAULT_BOOTROM = ROOT.parent / "shared" / "vendor" / "rp2040-bootrom-b1.bin"
@@ -97,7 +97,7 @@ class EmulatedBoard:
               (None: a fresh, erased flash; the firmware formats its filesystem at first boot)
     bootrom:  the RP2040 B1 boot ROM (default: shared/vendor/, or $CELLEX_RP2040_BOOTROM)
     log:      where Node's warnings go (a path; default: a temporary file, kept only on failure)
-    fastcore: run instructions with tools/emulated_pico/fastcore.mjs (False: rp2040js's own decoder,
+    fastcore: run instructions with cellex_tools/emulated_pico/fastcore.mjs (False: rp2040js's own decoder,
               slower, for telling an emulator fault from a firmware one)
     """
 
@@ -307,7 +307,7 @@ class EmulatedBoard:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m tools.emulated_board",
+        prog="python -m cellex_tools.emulated_board",
         description="Run RPI_PICO MicroPython firmware on an emulated RP2040 (rp2040js): "
         "USB REPL and UART0 on ptys.",
     )

@@ -1,6 +1,6 @@
 """Firmware with cellex frozen in, built from MicroPython's source: `make firmware BOARD=...`.
 
-    python -m tools.firmware --board RPI_PICO [--micropy-dir DIR]
+    python -m cellex_tools.firmware --board RPI_PICO [--micropy-dir DIR]
 
 Without --micropy-dir the source is the vendored release in ../shared/vendor
 (MicroPython v1.28.0 with pico-sdk, tinyusb, micropython-lib and mbedtls filled in),
@@ -123,7 +123,7 @@ def _inputs(board, source_id):
     yield "source", source_id.encode()
     cc = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True, text=True).stdout
     yield "cc", cc.splitlines()[0].encode() if cc else b""
-    yield "tools/firmware.py", Path(__file__).read_bytes()
+    yield "cellex_tools/firmware.py", Path(__file__).read_bytes()
     files = [ROOT / "firmware" / "manifest.py"]
     files += sorted((ROOT / "firmware" / "cellex").glob("*.py"))
     files += sorted(p for p in (ROOT / "boards" / board).iterdir() if p.suffix == ".py")
@@ -194,7 +194,7 @@ def build(board, micropy_dir=None, out=None, force=False):
         tool = mp_dir / _MPY_TOOL
         if tool.exists() and _MPY_TOOL_OLD in tool.read_text():
             print("firmware: warning: %s aligns frozen Thumb code to 2 bytes, which breaks native\n"
-                  "  code's large constants (see patch_source in tools/firmware.py); the vendored\n"
+                  "  code's large constants (see patch_source in cellex_tools/firmware.py); the vendored\n"
                   "  source is patched, your checkout is left as it is" % tool, file=sys.stderr)
     else:
         if port != "rp2":
@@ -239,7 +239,8 @@ def _copy_products(src, dest, names):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools.firmware", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cellex_tools.firmware", description=__doc__.split("\n")[0])
     parser.add_argument("--board", required=True, help="one of: " + ", ".join(BOARDS))
     parser.add_argument("--micropy-dir", help="your MicroPython checkout (default: the vendored release)")
     parser.add_argument("--out", help="output folder (default: build/firmware/<BOARD>)")

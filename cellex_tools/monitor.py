@@ -1,6 +1,6 @@
 """Watch a board's failure telemetry: decode the UART stream and print one line per failure.
 
-    python -m tools.monitor --port /dev/ttyACM0 [--baud 115200] [--json] [--duration S] [--count N]
+    python -m cellex_tools.monitor --port /dev/ttyACM0 [--baud 115200] [--json] [--duration S] [--count N]
 
 PORT is anything pyserial's serial_for_url opens: a device path, a pty, socket://host:port,
 rfc2217://host:port. The summary (frames, failures, CRC errors, sequence gaps, dropped) is
@@ -22,7 +22,15 @@ from typing import TextIO
 
 import serial
 
-from tools.wire_decoder import Boot, DropReport, Failure, Heartbeat, Record, StreamDecoder, record_to_dict
+from cellex_tools.wire_decoder import (
+    Boot,
+    DropReport,
+    Failure,
+    Heartbeat,
+    Record,
+    StreamDecoder,
+    record_to_dict,
+)
 
 EXIT_OK = 0
 EXIT_PORT = 1
@@ -257,7 +265,7 @@ _positive_float = _positive(float, "a number of seconds")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m tools.monitor",
+        prog="python -m cellex_tools.monitor",
         description="Decode and print a cellex board's failure telemetry (docs/wire-format.md).",
     )
     p.add_argument("--port", required=True, help="serial port: /dev/ttyACM0, COM3, a pty, socket://host:port")

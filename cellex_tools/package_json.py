@@ -1,7 +1,7 @@
 """package.json for `mpremote mip install`: written from the package itself, checked by a test.
 
-    python -m tools.package_json          rewrite package.json at the repository's root
-    python -m tools.package_json --check  exit 1 if it is stale (a module added or gone)
+    python -m cellex_tools.package_json          rewrite package.json at the repository's root
+    python -m cellex_tools.package_json --check  exit 1 if it is stale (a module added or gone)
 
 Users of stock MicroPython install cellex with
     mpremote mip install github:<owner>/<repo>      (or a local path to this package.json)
@@ -42,7 +42,7 @@ def main(argv=None):
     text = render()
     if "--check" in argv:
         if not TARGET.exists() or TARGET.read_text() != text:
-            print("package.json is stale: run python -m tools.package_json", file=sys.stderr)
+            print("package.json is stale: run python -m cellex_tools.package_json", file=sys.stderr)
             return 1
         return 0
     TARGET.write_text(text)

@@ -1,6 +1,6 @@
 """Virtual board: the MicroPython unix port behind pseudo-terminals, driven like a real board.
 
-    python -m tools.virtual_board [--fs DIR] [--heapsize 200k]
+    python -m cellex_tools.virtual_board [--fs DIR] [--heapsize 200k]
 
 prints two device paths and runs until Ctrl-C / SIGTERM:
 
@@ -47,7 +47,7 @@ import threading
 import tty
 from pathlib import Path
 
-from tools.board_cli import serve
+from cellex_tools.board_cli import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 ROM_DIR = ROOT / "boards" / "VIRTUAL"
@@ -428,7 +428,7 @@ class VirtualBoard:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m tools.virtual_board",
+        prog="python -m cellex_tools.virtual_board",
         description="Run the MicroPython unix port as a board: console and telemetry UART on ptys.",
     )
     parser.add_argument("--fs", help="the board's filesystem folder (default: a temporary folder)")

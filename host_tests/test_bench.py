@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench
+from cellex_tools import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.host_only
 
 def _run(*args):
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--quick", *args],
+        [sys.executable, "-m", "cellex_tools.bench", "--quick", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

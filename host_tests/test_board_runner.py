@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.board_session import BoardError, BoardSession
-from tools.virtual_board import VirtualBoard
+from cellex_tools.board_session import BoardError, BoardSession
+from cellex_tools.virtual_board import VirtualBoard
 
 pytestmark = pytest.mark.host_only
 

@@ -76,7 +76,7 @@ def test_deploy_to_a_missing_port_says_so():
 
 
 def test_firmware_without_the_vendored_source_says_where_to_get_it(tmp_path, monkeypatch):
-    from tools import firmware
+    from cellex_tools import firmware
 
     monkeypatch.setattr(firmware, "VENDOR", tmp_path / "vendor")
     monkeypatch.setattr(firmware, "BUILD", tmp_path / "build")
@@ -111,7 +111,7 @@ def test_firmware_without_the_arm_toolchain_says_what_to_install(tmp_path):
 
 
 def test_firmware_key_changes_with_the_package_and_not_otherwise(tmp_path, monkeypatch):
-    from tools import firmware
+    from cellex_tools import firmware
 
     for rel in ("firmware/manifest.py", "firmware/cellex", "boards/RPI_PICO"):
         src, dest = ROOT / rel, tmp_path / rel

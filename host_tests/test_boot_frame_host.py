@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import serial
 
-from tools.monitor import Printer, format_boot
-from tools.virtual_board import ROM_DIR, VirtualBoard
-from tools.wire_decoder import Boot, StreamDecoder, record_to_dict
+from cellex_tools.monitor import Printer, format_boot
+from cellex_tools.virtual_board import ROM_DIR, VirtualBoard
+from cellex_tools.wire_decoder import Boot, StreamDecoder, record_to_dict
 
 pytestmark = pytest.mark.host_only
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.demo import run_demo
+from cellex_tools.demo import run_demo
 
 pytestmark = pytest.mark.host_only
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from tools.emulated_board import DEFAULT_FIRMWARE, RUNNER_DIR, EmulatedBoard, default_bootrom
+from cellex_tools.emulated_board import DEFAULT_FIRMWARE, RUNNER_DIR, EmulatedBoard, default_bootrom
 
 pytestmark = [
     pytest.mark.host_only,
@@ -185,7 +185,7 @@ def test_command_line_prints_both_paths_and_stops_on_sigterm_and_ctrl_c(tmp_path
     for sig in (signal.SIGTERM, signal.SIGINT):
         info = tmp_path / ("info-%d" % sig)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tools.emulated_board", "--firmware", str(DEFAULT_FIRMWARE),
+            [sys.executable, "-m", "cellex_tools.emulated_board", "--firmware", str(DEFAULT_FIRMWARE),
              "--info", str(info)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import package_json
-from tools.virtual_board import VirtualBoard
+from cellex_tools import package_json
+from cellex_tools.virtual_board import VirtualBoard
 
 pytestmark = pytest.mark.host_only
 
@@ -15,7 +15,7 @@ MPREMOTE = ROOT / ".venv" / "bin" / "mpremote"
 
 
 def test_package_json_lists_every_module_of_the_package():
-    assert package_json.main(["--check"]) == 0, "run: python -m tools.package_json"
+    assert package_json.main(["--check"]) == 0, "run: python -m cellex_tools.package_json"
 
 
 def test_mip_install_from_a_local_path_puts_cellex_in_the_board_lib(tmp_path):

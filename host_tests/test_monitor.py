@@ -1,4 +1,4 @@
-"""The telemetry monitor (tools/monitor.py): end to end over a pty, pyserial URLs, errors, output."""
+"""The telemetry monitor (cellex_tools/monitor.py): end to end over a pty, pyserial URLs, errors, output."""
 
 import fcntl
 import io
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from tools import monitor as mon
-from tools.wire_decoder import decode_frame
+from cellex_tools import monitor as mon
+from cellex_tools.wire_decoder import decode_frame
 
 pytestmark = pytest.mark.host_only
 
@@ -218,7 +218,7 @@ def test_text_is_coloured_only_on_a_terminal():
 
 def test_a_missing_port_is_a_one_line_error_and_exit_status_1():
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.monitor", "--port", "/dev/cellex-no-such-port"],
+        [sys.executable, "-m", "cellex_tools.monitor", "--port", "/dev/cellex-no-such-port"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 1

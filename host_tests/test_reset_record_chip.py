@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, default_bootrom
+from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, default_bootrom
 
 pytestmark = [
     pytest.mark.host_only,

@@ -9,7 +9,7 @@ from cellex.actor import Actor
 from cellex.config import ActorSystemConfig
 from cellex.supervision import ESCALATE, SupervisorStrategy
 from cellex.system import ActorSystem
-from tools.tracing_telemetry import TracingFailureTelemetry
+from cellex_tools.tracing_telemetry import TracingFailureTelemetry
 
 pytestmark = pytest.mark.host_only
 

@@ -24,7 +24,7 @@ def test_firmware_and_boards_lint_clean():
 
 
 def test_host_tools_and_tests_lint_clean():
-    status, out = run([RUFF, "check", "tools", "host_tests"])
+    status, out = run([RUFF, "check", "cellex_tools", "host_tests"])
     assert status == 0, out
 
 

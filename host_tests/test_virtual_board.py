@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from tools.deploy import DeployError, deploy
-from tools.virtual_board import VirtualBoard
+from cellex_tools.deploy import DeployError, deploy
+from cellex_tools.virtual_board import VirtualBoard
 
 pytestmark = pytest.mark.host_only
 
@@ -155,7 +155,8 @@ def test_command_line_prints_both_paths_and_stops_on_sigterm_and_ctrl_c(tmp_path
     for sig in (signal.SIGTERM, signal.SIGINT):
         info = tmp_path / ("info-%d" % sig)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tools.virtual_board", "--fs", str(tmp_path / "fs"), "--info", str(info)],
+            [sys.executable, "-m", "cellex_tools.virtual_board",
+             "--fs", str(tmp_path / "fs"), "--info", str(info)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         try:

@@ -1,4 +1,4 @@
-"""The host decoder (tools/wire_decoder.py): golden vectors, round trip through MicroPython, garbage."""
+"""The host decoder (cellex_tools/wire_decoder.py): golden vectors, round trip through MicroPython, junk."""
 
 import json
 import os
@@ -13,7 +13,7 @@ from cobs import cobs
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tools.wire_decoder import (
+from cellex_tools.wire_decoder import (
     ERROR_NAMES,
     DropReport,
     Failure,

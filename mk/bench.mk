@@ -5,10 +5,10 @@
 .PHONY: bench bench-quick bench-json
 
 bench: venv
-	$(BIN)/python -m tools.bench
+	$(BIN)/python -m cellex_tools.bench
 
 bench-quick: venv
-	$(BIN)/python -m tools.bench --quick
+	$(BIN)/python -m cellex_tools.bench --quick
 
 bench-json: venv
-	@$(BIN)/python -m tools.bench --json
+	@$(BIN)/python -m cellex_tools.bench --json

@@ -14,9 +14,9 @@ test-chip: chip-firmware
 	@$(MAKE) --no-print-directory demo-chip
 
 demo-chip: chip-firmware
-	$(BIN)/python -m tools.demo --board emulated --timeout 600
+	$(BIN)/python -m cellex_tools.demo --board emulated --timeout 600
 
 # The make-bench table measured on the emulated Pico (short mode; --full for the long one).
 .PHONY: bench-chip
 bench-chip: chip-firmware
-	$(BIN)/python -m tools.bench_chip
+	$(BIN)/python -m cellex_tools.bench_chip

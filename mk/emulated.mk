@@ -1,18 +1,18 @@
 # mk/emulated.mk: a board without hardware that runs the real firmware. The RPI_PICO
 # firmware (build/firmware/RPI_PICO/firmware.bin, from `make firmware`) on an emulated
-# RP2040 (npm rp2040js, pinned in tools/emulated_pico/package-lock.json; needs Node.js >= 18).
+# RP2040 (npm rp2040js, pinned in cellex_tools/emulated_pico/package-lock.json; needs Node.js >= 18).
 #   make emulated-board [BOARD=RPI_PICO]   prints the console (USB REPL) and telemetry (UART0)
 #                                          ptys, runs until Ctrl-C; mpremote / the monitor open them
 #   make emulated-deps                     npm ci for the emulator (emulated-board does it too)
 .PHONY: emulated-board emulated-deps
 
 EMULATED_BOARDS := RPI_PICO
-EMULATED_DIR := tools/emulated_pico
+EMULATED_DIR := cellex_tools/emulated_pico
 
 emulated-board: venv emulated-deps
 	@$(if $(filter $(or $(BOARD),RPI_PICO),$(EMULATED_BOARDS)),,echo "make emulated-board: only $(EMULATED_BOARDS) can be emulated, not $(BOARD)"; exit 2)
 	@$(MAKE) --no-print-directory firmware BOARD=RPI_PICO
-	$(BIN)/python -m tools.emulated_board --firmware build/firmware/RPI_PICO/firmware.bin
+	$(BIN)/python -m cellex_tools.emulated_board --firmware build/firmware/RPI_PICO/firmware.bin
 
 emulated-deps: $(EMULATED_DIR)/node_modules/.package-lock.json
 

@@ -20,7 +20,7 @@ toolchain:
 	  exit 2; \
 	fi
 
-# Node.js runs the emulated RP2040 (tools/emulated_pico); CI machines have it, this is the fallback.
+# Node.js runs the emulated RP2040 (cellex_tools/emulated_pico); CI machines have it, this is the fallback.
 .PHONY: node
 node:
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then exit 0; fi; \

@@ -2,7 +2,7 @@
 # MIT licence.
 #
 # Same names as the hardware boards' board_config, so an app runs unchanged.
-# The telemetry UART is a pseudo-terminal: tools/virtual_board.py prints its
+# The telemetry UART is a pseudo-terminal: cellex_tools/virtual_board.py prints its
 # host-side path (open it with the monitor like a USB-serial adapter).
 from micropython import const
 

@@ -1,7 +1,7 @@
 # board_uart: the virtual board's telemetry UART, a pseudo-terminal the host reads.
 # MIT licence.
 #
-# tools/virtual_board.py sets CELLEX_TELEMETRY_TTY to the board side of the
+# cellex_tools/virtual_board.py sets CELLEX_TELEMETRY_TTY to the board side of the
 # telemetry pty; the host side is the path it prints (open it with the monitor
 # as you would /dev/ttyUSB0). Bytes written with no listener are dropped by the
 # virtual board, as on a real wire, so write() never blocks for long.
@@ -17,7 +17,7 @@ class UART:
     def __init__(self, id=0, baudrate=115200, *args, **kwargs):
         path = os.getenv(_ENV)
         if not path:
-            raise OSError("no telemetry pty: %s is unset (run under tools/virtual_board.py)" % _ENV)
+            raise OSError("no telemetry pty: %s is unset (run under cellex_tools/virtual_board.py)" % _ENV)
         self.id = id
         self.baudrate = baudrate
         self._f = open(path, "wb")  # unbuffered FileIO: one write() syscall per call

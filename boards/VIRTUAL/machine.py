@@ -15,7 +15,7 @@ finally:
 
 from board_uart import UART  # noqa: E402,F401
 
-# tools/virtual_board.py restarts the board after any exit: this code means
+# cellex_tools/virtual_board.py restarts the board after any exit: this code means
 # "hard reset" (fresh start in the friendly REPL, main.py runs), anything else
 # is a soft reset. Keep in step with HARD_RESET_EXIT there.
 _HARD_RESET_EXIT = 120

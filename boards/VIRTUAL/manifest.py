@@ -4,7 +4,7 @@
 #
 #   make firmware BOARD=VIRTUAL MICROPY_DIR=~/micropython
 # runs make -C $MICROPY_DIR/ports/unix FROZEN_MANIFEST=<abs path of this file>
-# (needs only the host C compiler). tools/virtual_board.py does not need this
+# (needs only the host C compiler). cellex_tools/virtual_board.py does not need this
 # build: it puts boards/VIRTUAL on the stock unix port's path instead.
 include("$(PORT_DIR)/variants/manifest.py")
 include("../../firmware/manifest.py")

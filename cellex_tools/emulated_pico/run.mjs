@@ -3,7 +3,7 @@
 //   node run.mjs --firmware firmware.bin --bootrom rp2040-bootrom-b1.bin \
 //                [--console-fd R,W] [--telemetry-fd R,W] [--flash IMAGE] [--verbose 1] [--fast 0]
 //
-// The console fds carry the USB-CDC REPL, the telemetry fds UART0 (TX out, RX in); tools/emulated_board.py
+// The console fds carry the USB-CDC REPL, the telemetry fds UART0 (TX out, RX in); cellex_tools/emulated_board.py
 // passes pty masters (Node cannot open a pty itself). Without them the console is stdin/stdout.
 // With them, stdout carries one JSON event a line (up, usb, repl, reset, stats) and stdin takes commands
 // ("stats"); the end of stdin stops the board. The chip itself is chip.mjs.
@@ -30,7 +30,7 @@ if (!args.firmware || !args.bootrom) {
     '[--console-fd R,W] [--telemetry-fd R,W] [--flash IMAGE] [--verbose 1] [--fast 0]\n');
   process.exit(2);
 }
-const controlled = !!args['console-fd']; // launched by tools/emulated_board.py
+const controlled = !!args['console-fd']; // launched by cellex_tools/emulated_board.py
 const bootrom = patchBootrom(fs.readFileSync(args.bootrom));
 const flash = newFlash();
 if (args.flash && fs.existsSync(args.flash)) flash.set(fs.readFileSync(args.flash).subarray(0, FLASH_SIZE));

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import support
-from tools.board_session import BoardError, BoardSession
+from cellex_tools.board_session import BoardError, BoardSession
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -133,7 +133,7 @@ def pytest_collection_finish(session):
 
 def _start_emulated_pico(config):
     """`--board emulated`: the RPI_PICO firmware on the emulated RP2040; returns its REPL pty."""
-    from tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
+    from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
 
     if not DEFAULT_FIRMWARE.exists():
         pytest.exit("board: no firmware at %s: run `make firmware BOARD=RPI_PICO`" % DEFAULT_FIRMWARE, 3)
