@@ -18,6 +18,7 @@ frozen manifest, so cmake is driven directly here.
 """
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -179,7 +180,18 @@ def _compile(board, mp_dir, work, log):
 
 
 def build(board, micropy_dir=None, out=None, force=False):
-    """Build (or take from the cache) the firmware for board; return its output folder."""
+    """Build (or take from the cache) the firmware for board; return its output folder.
+
+    Builds in one checkout are serialised by a lock file, so two builds started at once
+    (two terminals, parallel test runs) never share the port's build folder.
+    """
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / "firmware.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(board, micropy_dir, out, force)
+
+
+def _build(board, micropy_dir, out, force):
     if board not in BOARDS:
         raise FirmwareError("no firmware build for BOARD=%s; boards: %s" % (board, ", ".join(BOARDS)))
     _need_tools(board)
