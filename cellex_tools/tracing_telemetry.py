@@ -1,8 +1,8 @@
 """TracingFailureTelemetry: a human-readable failure back-end for hosts (not frozen into boards).
 
-The seed's std-only tracing back-end: one line per failure, to a `logging`
-logger or to any text stream. It formats strings, so it allocates; boards use
-the Noop, ring-buffer or UART back-ends instead.
+For programs that run cellex under CPython (host tests, simulations): one line per
+failure, to a `logging` logger or to any text stream. It formats strings, so it
+allocates; boards use the Noop, ring-buffer or UART back-ends instead.
 """
 
 import logging

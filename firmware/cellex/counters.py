@@ -26,7 +26,8 @@ class SystemCounters:
     listener_errors     event_listener calls that raised
     telemetry_calls     back-end on_failure() calls made by the root
     telemetry_errors    back-end calls that raised (swallowed)
-    builder_errors      telemetry builders that raised at start (Noop used instead)
+    builder_errors      telemetry builders that raised at start (the back-end
+                        set by with_failure_telemetry(), else the default, stays)
     snapshots_dropped   root failures with no free snapshot slot (telemetry skipped)
     nested_dropped      failures reaching the root while it was already this deep
                         in nested failures (supervision still acts)
@@ -69,7 +70,3 @@ class SystemCounters:
         self.posts_dropped = 0
         self.idle_ms = 0
         self.loop_ms = 0
-
-    def as_dict(self):
-        """All counters by name (allocates; for reports)."""
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
