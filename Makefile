@@ -30,10 +30,13 @@ help:
 	@echo "  toolchain       check for (as root on Debian: install) the ARM toolchain"
 	@echo "  boards, clean"
 
-# The virtual environment is rebuilt whenever requirements.txt changes.
-$(BIN)/.installed: requirements.txt
+# The virtual environment is rebuilt whenever requirements.txt or pyproject.toml changes:
+# the pinned tools, then this checkout itself, editable (its dependencies are among the
+# pinned ones), which puts the `cellex` command in $(BIN).
+$(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(BIN)/.installed

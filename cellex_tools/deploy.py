@@ -1,6 +1,6 @@
 """Deploy cellex to a board with mpremote: compiled package, board config, app; then reset.
 
-    python -m cellex_tools.deploy --board RPI_PICO --port /dev/ttyACM0 [--app app.py] [--extra mod.py ...]
+    cellex deploy --board RPI_PICO --port /dev/ttyACM0 [--app app.py] [--extra mod.py ...]
     make deploy BOARD=RPI_PICO PORT=/dev/ttyACM0 [APP=app.py]
 
 Runs on stock MicroPython firmware, no rebuild: the .mpy files of
@@ -239,7 +239,7 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cellex_tools.deploy", description=__doc__.splitlines()[0])
+        prog="cellex deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--board", required=True, help="one of: %s" % ", ".join(boards()))
     parser.add_argument("--port", default="", help="serial device, e.g. /dev/ttyACM0 (or a0, u0)")
     parser.add_argument("--mpy-build", default="build/mpy", help="folder of `make mpy` output")

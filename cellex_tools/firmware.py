@@ -1,6 +1,6 @@
 """Firmware with cellex frozen in, built from MicroPython's source: `make firmware BOARD=...`.
 
-    python -m cellex_tools.firmware --board RPI_PICO [--micropy-dir DIR]
+    cellex firmware --board RPI_PICO [--micropy-dir DIR]
 
 Without --micropy-dir the source is the vendored release in ../shared/vendor
 (MicroPython v1.28.0 with pico-sdk, tinyusb, micropython-lib and mbedtls filled in),
@@ -252,7 +252,7 @@ def _copy_products(src, dest, names):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cellex_tools.firmware", description=__doc__.split("\n")[0])
+        prog="cellex firmware", description=__doc__.split("\n")[0])
     parser.add_argument("--board", required=True, help="one of: " + ", ".join(BOARDS))
     parser.add_argument("--micropy-dir", help="your MicroPython checkout (default: the vendored release)")
     parser.add_argument("--out", help="output folder (default: build/firmware/<BOARD>)")

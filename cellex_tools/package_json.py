@@ -1,7 +1,7 @@
 """package.json for `mpremote mip install`: written from the package itself, checked by a test.
 
-    python -m cellex_tools.package_json          rewrite package.json at the repository's root
-    python -m cellex_tools.package_json --check  exit 1 if it is stale (a module added or gone)
+    cellex package-json          rewrite package.json at the repository's root
+    cellex package-json --check  exit 1 if it is stale (a module added or gone)
 
 Users of stock MicroPython install cellex with
     mpremote mip install github:<owner>/<repo>      (or a local path to this package.json)
@@ -11,6 +11,7 @@ per-architecture .mpy is needed this way (`make deploy` ships precompiled .mpy i
 URLs are relative to this file: a fork or a clone installs from itself.
 """
 
+import argparse
 import ast
 import json
 import sys
@@ -22,14 +23,12 @@ TARGET = ROOT / "package.json"
 
 
 def version():
-    """The version in firmware/manifest.py's metadata(): one source for both installers."""
-    tree = ast.parse((ROOT / "firmware" / "manifest.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "metadata":
-            for kw in node.keywords:
-                if kw.arg == "version":
-                    return kw.value.value
-    raise SystemExit("no metadata(version=...) in firmware/manifest.py")
+    """cellex.__version__, read from the source: the one version pip, mip and the firmware share."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["__version__"]:
+            return node.value.value
+    raise SystemExit("no __version__ in firmware/cellex/__init__.py")
 
 
 def render():
@@ -38,11 +37,13 @@ def render():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="cellex package-json", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if package.json is stale; write nothing")
+    args = parser.parse_args(argv)
     text = render()
-    if "--check" in argv:
+    if args.check:
         if not TARGET.exists() or TARGET.read_text() != text:
-            print("package.json is stale: run python -m cellex_tools.package_json", file=sys.stderr)
+            print("package.json is stale: run cellex package-json", file=sys.stderr)
             return 1
         return 0
     TARGET.write_text(text)

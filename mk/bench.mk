@@ -5,10 +5,10 @@
 .PHONY: bench bench-quick bench-json
 
 bench: venv
-	$(BIN)/python -m cellex_tools.bench
+	$(BIN)/cellex bench
 
 bench-quick: venv
-	$(BIN)/python -m cellex_tools.bench --quick
+	$(BIN)/cellex bench --quick
 
 bench-json: venv
-	@$(BIN)/python -m cellex_tools.bench --json
+	@$(BIN)/cellex bench --json

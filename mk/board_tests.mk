@@ -5,4 +5,4 @@ test-board: venv
 	@if [ -z "$(PORT)" ]; then \
 	  echo "make test-board needs PORT=<the board's REPL port>, e.g. PORT=/dev/ttyACM0"; \
 	  echo "(no board? run: make virtual-board, then use its console pty)"; exit 2; fi
-	$(BIN)/python -m pytest host_tests/portable --board $(PORT) --interp board
+	$(BIN)/cellex test-board --port $(PORT)

@@ -69,7 +69,7 @@ mpy:
 # checkout; keyed on its inputs and cached, so an unchanged tree is not rebuilt.
 firmware: venv
 	$(call require_board,firmware)
-	$(BIN)/python -m cellex_tools.firmware --board $(BOARD) $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR))
+	$(BIN)/cellex firmware --board $(BOARD) $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR))
 
 # --- deploy with mpremote -------------------------------------------------------
 deploy:
@@ -81,12 +81,12 @@ deploy:
 	  echo "No board? make virtual-board, then PORT=<the console pty it prints> BOARD=VIRTUAL"; \
 	  exit 2; fi
 	@$(MAKE) --no-print-directory mpy-$(BOARD)
-	$(BIN)/python -m cellex_tools.deploy --board $(BOARD) --port $(PORT) --mpy-build $(MPY_BUILD) $(if $(APP),--app $(APP))
+	$(BIN)/cellex deploy --board $(BOARD) --port $(PORT) --mpy-build $(MPY_BUILD) $(if $(APP),--app $(APP))
 
 # --- virtual board -------------------------------------------------------------
 VIRTUAL_FS ?= build/virtual-board/fs
 virtual-board: venv
-	$(BIN)/python -m cellex_tools.virtual_board --fs $(VIRTUAL_FS)
+	$(BIN)/cellex virtual-board --fs $(VIRTUAL_FS)
 
 # --- portable suite from .mpy only ---------------------------------------------
 test-mpy: venv

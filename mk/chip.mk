@@ -10,13 +10,13 @@ chip-firmware: venv toolchain node emulated-deps
 	@$(MAKE) --no-print-directory firmware BOARD=RPI_PICO
 
 test-chip: chip-firmware
-	$(BIN)/python -m pytest host_tests/portable --board emulated --interp board -q
+	$(BIN)/cellex test-board --port emulated -q
 	@$(MAKE) --no-print-directory demo-chip
 
 demo-chip: chip-firmware
-	$(BIN)/python -m cellex_tools.demo --board emulated --timeout 600
+	$(BIN)/cellex demo --board emulated --timeout 600
 
 # The make-bench table measured on the emulated Pico (short mode; --full for the long one).
 .PHONY: bench-chip
 bench-chip: chip-firmware
-	$(BIN)/python -m cellex_tools.bench_chip
+	$(BIN)/cellex bench-chip

@@ -1,4 +1,4 @@
 # mk/demo.mk: the main job. `make demo` runs the demo on the virtual board (no hardware).
 .PHONY: demo
 demo: venv mpy-VIRTUAL
-	$(BIN)/python -m cellex_tools.demo
+	$(BIN)/cellex demo

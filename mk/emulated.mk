@@ -12,7 +12,7 @@ EMULATED_DIR := cellex_tools/emulated_pico
 emulated-board: venv emulated-deps
 	@$(if $(filter $(or $(BOARD),RPI_PICO),$(EMULATED_BOARDS)),,echo "make emulated-board: only $(EMULATED_BOARDS) can be emulated, not $(BOARD)"; exit 2)
 	@$(MAKE) --no-print-directory firmware BOARD=RPI_PICO
-	$(BIN)/python -m cellex_tools.emulated_board --firmware build/firmware/RPI_PICO/firmware.bin
+	$(BIN)/cellex emulated-board --firmware build/firmware/RPI_PICO/firmware.bin
 
 emulated-deps: $(EMULATED_DIR)/node_modules/.package-lock.json
 

@@ -11,4 +11,4 @@ monitor-port-set:
 	fi
 
 monitor: monitor-port-set venv
-	$(BIN)/python -m cellex_tools.monitor --port "$(PORT)" --baud "$(BAUD)"
+	$(BIN)/cellex monitor --port "$(PORT)" --baud "$(BAUD)"

@@ -1,0 +1,109 @@
+"""The `cellex` command: one entry point for the host tools.
+
+    cellex <command> [options]        `cellex <command> --help` lists the command's options
+    cellex --version | --help
+
+Each command is a module of cellex_tools with a main(argv); everything after the
+command's name goes to it untouched, so that module's parser is the one source of
+its options (the Makefile's targets call these commands too). `monitor` works from
+any install (pip, pipx); the others build, deploy or test from the repository's
+files (boards/, firmware/, host_tests/) and so run from a checkout.
+"""
+
+import difflib
+import importlib
+import sys
+from pathlib import Path
+
+from cellex import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+EXIT_USAGE = 2
+
+
+class Command:
+    """A subcommand: the cellex_tools module whose main(argv) runs it, and its line in --help."""
+
+    def __init__(self, module, summary, needs_checkout=True):
+        self.module = module
+        self.summary = summary
+        self.needs_checkout = needs_checkout
+
+
+COMMANDS = {
+    "monitor": Command("monitor", "watch a board's failure telemetry (serial port, pty, socket://)", False),
+    "deploy": Command("deploy", "copy cellex (.mpy), the board config and an app to a board; reset it"),
+    "virtual-board": Command("virtual_board", "a board without hardware: the unix port behind two ptys"),
+    "emulated-board": Command("emulated_board", "the RPI_PICO firmware on an emulated RP2040, two ptys"),
+    "demo": Command("demo", "the demo app on the virtual (or emulated) board, watched by the monitor"),
+    "test-board": Command("board_tests", "the portable test suite on a board over its raw REPL"),
+    "bench": Command("bench", "benchmark tables: the MicroPython unix port and CPython side by side"),
+    "bench-chip": Command("bench_chip", "the benchmark tables on the emulated Pico (or a board)"),
+    "firmware": Command("firmware", "build MicroPython for a board with cellex frozen in"),
+    "package-json": Command("package_json", "write (or --check) package.json for mpremote mip install"),
+}
+
+
+def in_checkout():
+    """True when these tools run from a clone of the repository (its boards and sources beside them)."""
+    return (ROOT / "firmware" / "cellex").is_dir() and (ROOT / "boards").is_dir()
+
+
+def usage():
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: cellex <command> [options]    (cellex <command> --help for its options)",
+        "",
+        "cellex %s: host tools for the cellex actor runtime on MicroPython boards." % __version__,
+        "",
+        "commands:",
+    ]
+    lines += ["  %-*s  %s" % (width, name, c.summary) for name, c in COMMANDS.items()]
+    lines += [
+        "",
+        "options:",
+        "  -h, --help     this list",
+        "  --version      the version of cellex",
+        "",
+        "All but monitor run from a checkout of the repository (git clone, then make venv;",
+        "the command is .venv/bin/cellex there).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Run `cellex <command> ...`; returns the exit status (2 for a usage error)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        print(usage(), file=sys.stderr)
+        return EXIT_USAGE
+    name, rest = argv[0], argv[1:]
+    if name in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if name == "--version":
+        print("cellex %s" % __version__)
+        return 0
+    command = COMMANDS.get(name)
+    if command is None:
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        print(
+            "cellex: unknown command %r%s. Commands: %s (cellex --help says what each does)"
+            % (name, " (did you mean %r?)" % close[0] if close else "", ", ".join(COMMANDS)),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if command.needs_checkout and not in_checkout():
+        print(
+            "cellex %s runs from a checkout of the cellex repository: it uses its boards/, firmware/ "
+            "and host_tests/ folders, which an installed package does not carry. Clone the repository, "
+            "run `make venv` there and use .venv/bin/cellex %s (or the make target)." % (name, name),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    status = importlib.import_module("cellex_tools." + command.module).main(rest)
+    return status or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
