@@ -1,12 +1,33 @@
 """Watch a board's failure telemetry: decode the UART stream and print one line per failure.
 
     python -m cellex_tools.monitor --port /dev/ttyACM0 [--baud 115200] [--json] [--duration S] [--count N]
+        [--record FILE] [--actor PATH]... [--error TYPE]... [--reconnect-timeout S]
+        [--mqtt mqtt://host:port/topic [--device-id ID]]
+    python -m cellex_tools.monitor --replay FILE|- [--fast] [filters, --json, --mqtt ...]
 
 PORT is anything pyserial's serial_for_url opens: a device path, a pty, socket://host:port,
-rfc2217://host:port. The summary (frames, failures, CRC errors, sequence gaps, dropped) is
-printed on exit: Ctrl-C, end of stream, --duration or --count. Wire format: docs/wire-format.md.
+rfc2217://host:port. The monitor says on stderr what it reads; stdout gets one line per record
+(or JSON lines) and, on exit (Ctrl-C, end of stream, --duration or --count), a summary and a
+per-actor / per-error table. Wire format: docs/wire-format.md.
 
-From Python: ``summary = monitor(port, duration=5)`` returns the decoder's counters.
+- ``--record FILE`` saves the raw bytes with their host times (a pcap file, cellex_tools/capture.py);
+  ``--replay FILE`` (``-``: stdin) plays one back at its recorded pace, ``--fast`` at full speed,
+  printing the same lines as live (host times are the recorded ones).
+- ``--actor /user/sensors`` shows only that subtree, ``--error OSError`` only that error type
+  (both repeatable; board-level records always show); the counts in the table follow the filter.
+- A port that disappears (USB adapter unplugged, pty closed) is waited for: the monitor says it
+  lost it, reopens it when it is back, and exits with status 3 if it is not back within
+  ``--reconnect-timeout`` seconds (default 30; 0: a lost port ends the watch).
+- ``--mqtt`` publishes failure, supervision, boot and drop-report records to a broker
+  (cellex_tools/mqtt_sink.py).
+
+Words: an actor *restarts* (its supervisor's decision); the board *reboots*. The summary's
+``restarts`` are actor restarts, its ``reboots`` the board's (boot frames and stream starts).
+
+Exit status: 0 done, 1 the port cannot be opened (or the capture read), 2 usage error,
+3 the port was lost and did not come back.
+
+From Python: ``summary = monitor(port, duration=5)`` returns the summary counters.
 """
 
 from __future__ import annotations
@@ -18,28 +39,32 @@ import json
 import os
 import sys
 import time
-from typing import TextIO
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
 
 import serial
 
-from cellex_tools.wire_decoder import (
-    Boot,
-    DropReport,
-    Failure,
-    Heartbeat,
-    Record,
-    StreamDecoder,
-    record_to_dict,
-)
+from cellex_tools.capture import CaptureError, CaptureReader, CaptureWriter
+from cellex_tools.monitor_tally import RecordFilter, Tally
+from cellex_tools.mqtt_sink import DEFAULT_QUEUE_LIMIT, MqttSink, MqttUrlError, device_id_for
+from cellex_tools.wire_decoder import Record, StreamDecoder, record_to_dict
 
 EXIT_OK = 0
 EXIT_PORT = 1
 EXIT_USAGE = 2
+EXIT_LOST = 3
+DEFAULT_RECONNECT_TIMEOUT = 30.0
 _READ_TIMEOUT_S = 0.1
+_READ_MAX = 4096
+_REOPEN_EVERY_S = 0.2
 
 
 class MonitorError(Exception):
     """A port or option problem, with a one-line message for the user."""
+
+
+class PortLost(MonitorError):
+    """The port disappeared and did not come back within the reconnect timeout."""
 
 
 def open_port(port: str, baud: int = 115200) -> serial.SerialBase:
@@ -70,15 +95,17 @@ class _Style:
         return "\x1b[%sm%s\x1b[0m" % (code, text) if self.enabled else text
 
 
-def _host_time() -> str:
-    return datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
+def _clock_text(host_time: float | None) -> str:
+    """Local wall-clock time of `host_time` (seconds since the epoch; None: now), to the ms."""
+    t = datetime.datetime.fromtimestamp(time.time() if host_time is None else host_time)
+    return t.strftime("%H:%M:%S.%f")[:-3]
 
 
-def format_failure(rec: Failure, style: _Style | None = None) -> str:
+def format_failure(rec, style: _Style | None = None, host_time: float | None = None) -> str:
     """One readable line: host time, board time, path, exception: reason, stage, metadata, tags."""
     style = style or _Style(False)
     parts = [
-        style("2", _host_time()),
+        style("2", _clock_text(host_time)),
         style("2", "t=%.3fs" % (rec.timestamp_ms / 1000)),
         style("1", rec.path_text),
         style("31;1", rec.error_type) + ": " + (rec.reason or "(no reason)"),
@@ -99,7 +126,22 @@ def format_failure(rec: Failure, style: _Style | None = None) -> str:
     return "  ".join(parts)
 
 
-def format_boot(rec: Boot, style: _Style | None = None) -> str:
+def format_supervision(rec, style: _Style | None = None, host_time: float | None = None) -> str:
+    """A supervisor's decision on an actor's failure: path, restarted / resumed / stopped /
+    escalated, the error."""
+    style = style or _Style(False)
+    return "  ".join([
+        style("2", _clock_text(host_time)),
+        style("2", "t=%.3fs" % (rec.timestamp_ms / 1000)),
+        style("1", rec.path_text),
+        style("36;1", rec.decision),
+        "after " + style("31", rec.error_type),
+        "stage=%d" % rec.stage,
+        style("2", "actor=%d #%d" % (rec.actor_id, rec.sequence)),
+    ])  # fmt: skip
+
+
+def format_boot(rec, style: _Style | None = None, host_time: float | None = None) -> str:
     """The boot frame in words: why the board rebooted, what ran, the last root failure before."""
     style = style or _Style(False)
     why = {
@@ -122,15 +164,38 @@ def format_boot(rec: Boot, style: _Style | None = None) -> str:
     elif not rec.record_valid:
         text += "; no record survived (cold start)"
     text += " [boot %d]" % rec.boot_count
-    return "  ".join([style("2", _host_time()), style("35;1", text)])
+    return "  ".join([style("2", _clock_text(host_time)), style("35;1", text)])
+
+
+def _format_drop_report(rec, style: _Style, host_time: float | None) -> str:
+    return style("33", "!! board dropped %d failure(s) (total %d)" % (rec.dropped, rec.dropped_total))
+
+
+def _format_heartbeat(rec, style: _Style, host_time: float | None) -> str | None:
+    return style("2", "-- board started") if rec.stream_start else None
+
+
+# One formatter per record kind (Record.kind); a kind without one is shown in JSON mode only.
+_FORMATTERS = {
+    "failure": format_failure,
+    "supervision": format_supervision,
+    "boot": format_boot,
+    "drop_report": _format_drop_report,
+    "heartbeat": _format_heartbeat,
+}
 
 
 class Printer:
-    """Writes records and notices as text lines (optionally coloured) or JSON lines."""
+    """Writes records and notices as text lines (optionally coloured) or JSON lines.
+
+    `host_time` is the time the lines being printed were read (seconds since the epoch); the
+    monitor sets it per chunk, so a replay prints the recorded times. None: the current time.
+    """
 
     def __init__(self, out: TextIO, json_mode: bool = False, color: bool | None = None):
         self.out = out
         self.json = json_mode
+        self.host_time: float | None = None
         if color is None:
             color = not json_mode and _isatty(out) and not os.environ.get("NO_COLOR")
         self.style = _Style(color)
@@ -138,37 +203,61 @@ class Printer:
     def record(self, rec: Record) -> None:
         if self.json:
             d = record_to_dict(rec)
-            d["host_time"] = time.time()
+            d["host_time"] = self._time()
             self._line(json.dumps(d, ensure_ascii=False))
-        elif isinstance(rec, Failure):
-            self._line(format_failure(rec, self.style))
-        elif isinstance(rec, Boot):
-            self._line(format_boot(rec, self.style))
-        elif isinstance(rec, DropReport):
-            text = "!! board dropped %d failure(s) (total %d)" % (rec.dropped, rec.dropped_total)
-            self._line(self.style("33", text))
-        elif isinstance(rec, Heartbeat) and rec.stream_start:
-            self._line(self.style("2", "-- board started"))
+            return
+        formatter = _FORMATTERS.get(rec.kind)
+        text = formatter(rec, self.style, self.host_time) if formatter else None
+        if text is not None:
+            self._line(text)
 
     def notice(self, text: str) -> None:
         if self.json:
-            self._line(json.dumps({"type": "notice", "text": text, "host_time": time.time()}))
+            self._line(json.dumps({"type": "notice", "text": text, "host_time": self._time()}))
         else:
             self._line(self.style("33", "!! " + text))
 
-    def summary(self, stats: dict[str, int]) -> None:
+    def summary(self, stats: dict, table: Tally | None = None, mqtt: dict | None = None) -> None:
+        """The per-actor / per-error tables, the MQTT counts, and last the summary line: the
+        decoder's counters (StreamDecoder.stats()) in the monitor's words (summary_counts)."""
+        counts = summary_counts(stats, table, mqtt)
         if self.json:
-            self._line(json.dumps(dict(stats, type="summary")))
+            d = dict(counts, type="summary")
+            if table is not None:
+                d.update(table.as_dict())
+            self._line(json.dumps(d, ensure_ascii=False))
             return
+        for line in table.table() if table is not None else ():
+            self._line(line)
+        if mqtt is not None:
+            self._line(
+                "mqtt: %(offered)d offered, %(acked)d acknowledged by the broker, %(lost)d lost "
+                "(queue full), %(unsent)d unsent at exit; at most %(max_queued)d waited" % mqtt
+            )
         self._line(
             "summary: frames=%(frames)d failures=%(failures)d crc_errors=%(crc_errors)d "
             "malformed=%(malformed)d gaps=%(gaps)d lost=%(lost)d dropped=%(dropped)d "
-            "restarts=%(restarts)d reboots=%(reboots)d" % dict(stats, reboots=stats.get("boots", 0))
+            "restarts=%(restarts)d reboots=%(reboots)d" % counts
         )
+
+    def _time(self) -> float:
+        return time.time() if self.host_time is None else self.host_time
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+
+def summary_counts(stats: dict, table: Tally | None = None, mqtt: dict | None = None) -> dict:
+    """The decoder's counters in the monitor's words: `reboots` (boot frames, and stream starts
+    without one) for the board, `restarts` for actors (supervision decisions in `table`), and
+    the MQTT counts under "mqtt" when there are some."""
+    out = {k: v for k, v in stats.items() if k not in ("restarts", "boots")}
+    out["reboots"] = stats.get("boots", 0) + stats.get("restarts", 0)
+    out["restarts"] = table.total("restarts") if table is not None else 0
+    if mqtt is not None:
+        out["mqtt"] = mqtt
+    return out
 
 
 def _isatty(out: TextIO) -> bool:
@@ -176,6 +265,167 @@ def _isatty(out: TextIO) -> bool:
         return out.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+class Session:
+    """What the monitor does with bytes: decode, say what went wrong on the link, filter,
+    print, count per actor, publish. Feed it chunks with the time they were read."""
+
+    def __init__(
+        self,
+        printer: Printer,
+        decoder: StreamDecoder | None = None,
+        *,
+        accept: RecordFilter | None = None,
+        sink: MqttSink | None = None,
+        count: int | None = None,
+    ):
+        self.printer = printer
+        self.decoder = decoder if decoder is not None else StreamDecoder()
+        self.accept = accept or RecordFilter()
+        self.sink = sink
+        self.count = count
+        self.tally = Tally()
+        self.shown_failures = 0
+
+    @property
+    def done(self) -> bool:
+        """--count failures shown."""
+        return self.count is not None and self.shown_failures >= self.count
+
+    def feed(self, host_time: float, data: bytes) -> None:
+        """Handle `data` read at `host_time`, one frame at a time, stopping once done."""
+        self.printer.host_time = host_time
+        start = 0
+        while start < len(data) and not self.done:
+            end = data.find(b"\x00", start) + 1 or len(data)
+            self._piece(host_time, data[start:end])
+            start = end
+
+    def summary(self) -> dict:
+        """The summary counters (summary_counts)."""
+        return summary_counts(self.decoder.stats(), self.tally, self.sink.stats() if self.sink else None)
+
+    def print_summary(self) -> None:
+        self.printer.summary(self.decoder.stats(), self.tally, self.sink.stats() if self.sink else None)
+
+    def _piece(self, host_time: float, piece: bytes) -> None:
+        d = self.decoder
+        before = (d.lost, d.crc_errors + d.malformed, d.restarts)
+        for rec in d.feed(piece):
+            if not self.accept(rec):
+                continue
+            self.printer.record(rec)
+            self.tally.add(rec)
+            if self.sink is not None:
+                self.sink.publish(rec, host_time)
+            if rec.kind == "failure":
+                self.shown_failures += 1
+        lost, bad, reboots = (a - b for a, b in zip((d.lost, d.crc_errors + d.malformed, d.restarts), before,
+                                                    strict=True))  # fmt: skip
+        if lost:
+            self.printer.notice("%d frame(s) lost on the link (sequence gap)" % lost)
+        if bad:
+            self.printer.notice("%d corrupt frame(s) skipped (%s)" % (bad, d.last_error))
+        if reboots:
+            self.printer.notice("board rebooted (its telemetry stream started again)")
+
+
+class PortReader:
+    """Chunks from a serial port, (host time, bytes); b"" when nothing came within the read
+    timeout. When the port fails and `reconnect_timeout` > 0, it reopens the port (say
+    /dev/ttyUSB0 after the adapter was unplugged and plugged in again), saying so on `status`,
+    and raises PortLost if the port is not back in time; with 0 a failed port ends the chunks.
+    """
+
+    def __init__(self, ser: serial.SerialBase, name: str, baud: int, *, reconnect_timeout: float = 0,
+                 status: TextIO | None = None, record: CaptureWriter | None = None):  # fmt: skip
+        self.ser = ser
+        self.name = name
+        self.baud = baud
+        self.reconnect_timeout = reconnect_timeout
+        self.status = status
+        self.record = record
+        self.ended = ""  # why the chunks ended: "port closed (...)"
+
+    def __iter__(self) -> Iterator[tuple[float, bytes]]:
+        while True:
+            try:
+                data = self.ser.read(min(_READ_MAX, max(1, self.ser.in_waiting)))
+            except (serial.SerialException, OSError) as e:
+                self.ser.close()
+                if self.reconnect_timeout <= 0:
+                    self.ended = "port closed (%s)" % e
+                    return
+                yield from self._reopen(e)
+                continue
+            now = time.time()
+            if data and self.record is not None:
+                self.record.write(now, data)
+            yield now, data
+
+    def close(self) -> None:
+        self.ser.close()
+
+    def _reopen(self, why: Exception) -> Iterator[tuple[float, bytes]]:
+        _say(
+            self.status,
+            "lost %s (%s); waiting up to %g s for it to come back" % (self.name, why, self.reconnect_timeout),
+        )
+        give_up = time.monotonic() + self.reconnect_timeout
+        while time.monotonic() < give_up:
+            try:
+                self.ser = open_port(self.name, self.baud)
+            except MonitorError:
+                time.sleep(_REOPEN_EVERY_S)
+                yield time.time(), b""  # lets --duration and Ctrl-C end the wait
+                continue
+            _say(self.status, "%s is back; reading again" % self.name)
+            return
+        raise PortLost("%s did not come back within %g s" % (self.name, self.reconnect_timeout))
+
+
+class ReplayReader:
+    """Chunks of a capture (cellex_tools/capture.py) at their recorded pace, or at once if
+    `fast`. Raises MonitorError if `stream` is not a capture; one cut mid-record (the
+    recording monitor was killed) ends the chunks, and `ended` says so."""
+
+    def __init__(self, stream: BinaryIO, fast: bool = False):
+        try:
+            self._reader = CaptureReader(stream)
+        except CaptureError as e:
+            raise MonitorError(str(e)) from None
+        self.fast = fast
+        self.ended = ""
+
+    def __iter__(self) -> Iterator[tuple[float, bytes]]:
+        start = None
+        for host_time, data in self._reader:
+            if not self.fast:
+                if start is None:
+                    start = (host_time, time.monotonic())
+                while (wait := host_time - start[0] - (time.monotonic() - start[1])) > 0:
+                    time.sleep(min(wait, _READ_TIMEOUT_S))
+                    yield host_time, b""  # lets --duration and Ctrl-C end a long silence
+            yield host_time, data
+        if self._reader.cut_bytes:
+            self.ended = "capture cut inside a record (%d bytes ignored)" % self._reader.cut_bytes
+
+
+def pump(chunks: PortReader | ReplayReader, session: Session, duration: float | None = None) -> str:
+    """Feed `chunks` to `session` until done, a duration, their end or Ctrl-C; returns why it stopped."""
+    deadline = None if duration is None else time.monotonic() + duration
+    try:
+        for host_time, data in chunks:
+            if data:
+                session.feed(host_time, data)
+            if session.done:
+                return "count"
+            if deadline is not None and time.monotonic() >= deadline:
+                return "duration"
+    except KeyboardInterrupt:
+        return "interrupted"
+    return chunks.ended or "end of stream"
 
 
 def watch(
@@ -186,37 +436,12 @@ def watch(
     count: int | None = None,
 ) -> str:
     """Read and print until a limit, end of stream or Ctrl-C; returns why it stopped."""
-    deadline = None if duration is None else time.monotonic() + duration
-    while True:
-        if count is not None and decoder.failures >= count:
-            return "count"
-        if deadline is not None and time.monotonic() >= deadline:
-            return "duration"
-        try:
-            data = port.read(max(1, port.in_waiting))
-        except KeyboardInterrupt:
-            return "interrupted"
-        except (serial.SerialException, OSError) as e:
-            return "port closed (%s)" % e
-        before = (decoder.lost, decoder.crc_errors, decoder.malformed, decoder.restarts)
-        for rec in decoder.feed(data):
-            printer.record(rec)
-            if count is not None and decoder.failures >= count:
-                break
-        after = (decoder.lost, decoder.crc_errors, decoder.malformed, decoder.restarts)
-        if after != before:
-            lost, crc_errors, malformed, restarts = (a - b for a, b in zip(after, before, strict=True))
-            if lost:
-                printer.notice("%d frame(s) lost on the link (sequence gap)" % lost)
-            if crc_errors or malformed:
-                bad = crc_errors + malformed
-                printer.notice("%d corrupt frame(s) skipped (%s)" % (bad, decoder.last_error))
-            if restarts:
-                printer.notice("board restarted (stream start)")
+    session = Session(printer, decoder, count=count)
+    return pump(PortReader(port, getattr(port, "name", "") or "port", 0), session, duration)
 
 
 def monitor(
-    port: str,
+    port: str | None = None,
     baud: int = 115200,
     *,
     duration: float | None = None,
@@ -224,70 +449,178 @@ def monitor(
     json_mode: bool = False,
     out: TextIO | None = None,
     color: bool | None = None,
-) -> dict[str, int]:
-    """Run the monitor on `port` and return the summary counters (see StreamDecoder.stats()).
+    status: TextIO | None = None,
+    record: str | None = None,
+    replay: BinaryIO | None = None,
+    fast: bool = False,
+    accept: RecordFilter | None = None,
+    reconnect_timeout: float = 0,
+    sink: MqttSink | None = None,
+) -> dict:
+    """Run the monitor on `port` (or a capture stream, `replay`) and return the summary counters.
 
     Stops after `duration` seconds, after `count` failures, at end of stream, or on Ctrl-C.
-    Raises MonitorError when the port cannot be opened.
+    Raises MonitorError when the port cannot be opened, PortLost (after printing the summary)
+    when it disappeared for longer than `reconnect_timeout` seconds. `sink` is closed on return.
     """
     out = out if out is not None else sys.stdout
     printer = Printer(out, json_mode, color)
-    decoder = StreamDecoder()
+    session = Session(printer, accept=accept, sink=sink, count=count)
+    lost = None
+    try:
+        if replay is not None:
+            why = pump(ReplayReader(replay, fast), session, duration)
+        else:
+            why, lost = _watch_port(port, baud, session, duration, status, record, reconnect_timeout)
+    finally:
+        if sink is not None:
+            sink.close()
+    if why.startswith(("port closed", "capture cut")):
+        printer.notice(why)
+    session.print_summary()
+    if lost is not None:
+        raise lost
+    return session.summary()
+
+
+def _watch_port(port, baud, session, duration, status, record, reconnect_timeout):
     ser = open_port(port, baud)
     try:
-        why = watch(ser, printer, decoder, duration, count)
-    finally:
+        writer = CaptureWriter(open(record, "wb")) if record else None  # noqa: SIM115 - closed below
+    except OSError as e:
         ser.close()
-    if why.startswith("port closed"):
-        printer.notice(why)
-    printer.summary(decoder.stats())
-    return decoder.stats()
+        raise MonitorError("cannot write the capture %s: %s" % (record, e.strerror)) from None
+    _say(
+        status,
+        "reading %s at %d baud%s (Ctrl-C stops)"
+        % (port, baud, ", recording to %s" % record if record else ""),
+    )
+    reader = PortReader(ser, port, baud, reconnect_timeout=reconnect_timeout, status=status, record=writer)
+    try:
+        return pump(reader, session, duration), None
+    except PortLost as e:
+        return "port lost", e
+    finally:
+        reader.close()
+        if writer is not None:
+            writer.close()
 
 
-def _positive(kind, what):
-    """An argparse type: `kind` (int or float) parsed from text, > 0."""
+def _say(status: TextIO | None, text: str) -> None:
+    if status is not None:
+        status.write("monitor: %s\n" % text)
+        status.flush()
+
+
+def _number(kind, what, minimum_ok):
+    """An argparse type: `kind` (int or float) parsed from text, checked by `minimum_ok`."""
 
     def parse(text: str):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError("%r is not %s" % (text, what)) from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError("must be positive, got %s" % text)
+        if not minimum_ok(v):
+            raise argparse.ArgumentTypeError("must be %s, got %s" % ("positive" if minimum_ok(0) is False else
+                                                                     "0 or more", text))  # fmt: skip
         return v
 
     return parse
 
 
-_positive_int = _positive(int, "a number")
-_positive_float = _positive(float, "a number of seconds")
+_positive_int = _number(int, "a number", lambda v: v > 0)
+_positive_float = _number(float, "a number of seconds", lambda v: v > 0)
+_seconds = _number(float, "a number of seconds", lambda v: v >= 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m cellex_tools.monitor",
         description="Decode and print a cellex board's failure telemetry (docs/wire-format.md).",
+        epilog="Exit status: 0 done, 1 port or capture problem, 2 usage error, 3 port lost for good.",
     )
-    p.add_argument("--port", required=True, help="serial port: /dev/ttyACM0, COM3, a pty, socket://host:port")
+    src = p.add_argument_group("source (one of)")
+    src.add_argument("--port", help="serial port: /dev/ttyACM0, COM3, a pty, socket://host:port")
+    src.add_argument("--replay", metavar="FILE", help="a capture made with --record ('-': standard input)")
     p.add_argument("--baud", type=_positive_int, default=115200, help="baud rate (default 115200)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
-    p.add_argument("--duration", type=_positive_float, help="stop after S seconds")
-    p.add_argument("--count", type=_positive_int, help="stop after N failures")
+    p.add_argument("--record", metavar="FILE", help="save the raw bytes with host times (a pcap file)")
+    p.add_argument("--fast", action="store_true", help="replay at full speed, not at the recorded pace")
     p.add_argument(
+        "--reconnect-timeout", type=_seconds, default=DEFAULT_RECONNECT_TIMEOUT, metavar="S",
+        help="wait this long for a lost port to come back, then exit 3 (default %(default)g; 0: do not wait)",
+    )  # fmt: skip
+    out = p.add_argument_group("output")
+    out.add_argument("--json", action="store_true", help="one JSON object per line instead of text")
+    out.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour (auto: only on a TTY)"
     )
+    out.add_argument("--actor", action="append", default=[], metavar="PATH",
+                     help="only actors under this path, e.g. /user/sensors (repeatable)")  # fmt: skip
+    out.add_argument("--error", action="append", default=[], metavar="TYPE",
+                     help="only this error type, e.g. OSError (repeatable)")  # fmt: skip
+    out.add_argument("--duration", type=_positive_float, help="stop after S seconds")
+    out.add_argument("--count", type=_positive_int, help="stop after N failures (shown ones, with a filter)")
+    fleet = p.add_argument_group("fleet telemetry")
+    fleet.add_argument("--mqtt", metavar="URL", help="also publish records to mqtt://host:port/topic (QoS 1)")
+    fleet.add_argument(
+        "--device-id", help="this board's id in the topics (default: from the port or file name)"
+    )
+    fleet.add_argument(
+        "--mqtt-queue", type=_positive_int, default=DEFAULT_QUEUE_LIMIT, metavar="N",
+        help="records kept while the broker is away (default %(default)d); more are counted lost",
+    )  # fmt: skip
     return p
 
 
+def _bad_combination(args: argparse.Namespace) -> str | None:
+    """What is wrong with a combination of options argparse cannot check, or None."""
+    if (args.port is None) == (args.replay is None):
+        return "give one source: --port PORT or --replay FILE"
+    if args.replay is not None and args.record:
+        return "--record saves a port's bytes; a replay is already a capture"
+    if args.fast and args.replay is None:
+        return "--fast is for --replay"
+    if args.mqtt is None and args.device_id is not None:
+        return "--device-id names the board for --mqtt"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # its own usage errors exit with EXIT_USAGE too
+    problem = _bad_combination(args)
+    if problem:
+        print("monitor: %s (see --help)" % problem, file=sys.stderr)
+        return EXIT_USAGE
     color = {"auto": None, "always": True, "never": False}[args.color]
+    source = args.port if args.replay is None else args.replay
+    sink = None
     try:
+        replay = None
+        if args.replay is not None:
+            replay = sys.stdin.buffer if args.replay == "-" else open(args.replay, "rb")  # noqa: SIM115
+            _say(
+                sys.stderr,
+                "replaying %s (%s)" % (args.replay, "full speed" if args.fast else "recorded pace"),
+            )
+        if args.mqtt is not None:
+            device = args.device_id or device_id_for("replay" if args.replay == "-" else source)
+            sink = MqttSink(args.mqtt, device, queue_limit=args.mqtt_queue, status=sys.stderr)
         monitor(
-            args.port, args.baud, duration=args.duration, count=args.count, json_mode=args.json, color=color
-        )
+            args.port, args.baud, duration=args.duration, count=args.count, json_mode=args.json, color=color,
+            status=sys.stderr, record=args.record, replay=replay, fast=args.fast,
+            accept=RecordFilter(args.actor, args.error), reconnect_timeout=args.reconnect_timeout, sink=sink,
+        )  # fmt: skip
+    except MqttUrlError as e:
+        print("monitor: --mqtt %s" % e, file=sys.stderr)
+        return EXIT_USAGE
+    except PortLost as e:
+        print("monitor: %s" % e, file=sys.stderr)
+        return EXIT_LOST
     except MonitorError as e:
         print("monitor: %s" % e, file=sys.stderr)
+        return EXIT_PORT
+    except OSError as e:
+        print("monitor: cannot read %s: %s" % (args.replay, e.strerror), file=sys.stderr)
         return EXIT_PORT
     return EXIT_OK
 
