@@ -54,6 +54,10 @@ _attrs = {
     "TIMERS_FULL": "timers",
     "PostRing": "post",
     "Deadlines": "deadlines",
+    "Call": "ask",
+    "Topic": "pubsub",
+    "Stash": "stash",
+    "DeadLetters": "dead_letters",
 }
 
 

@@ -12,6 +12,7 @@
 # tell() and the scheduler store several fields per message. So `pending` is
 # a plain attribute, read-only by convention like the counters.
 from cellex.compat import const, micropython
+from cellex.dead_letters import ACTOR_STOPPED, MAILBOX_FULL
 from cellex.supervision import NORMAL
 
 # Actor states (ActorRef.state)
@@ -28,7 +29,8 @@ class ActorRef:
     `actor`, `state` (RUNNING / PAUSED / STOPPED), `capacity`, `pending`
     (messages waiting in the mailbox), and counters:
     `delivered` (added up at the end of each of the actor's turns),
-    `dead_letters`, `failures`, `restarts`, `high_water` (the
+    `dead_letters` (messages for it that reached no one: see
+    cellex.dead_letters), `failures`, `restarts`, `high_water` (the
     most messages ever waiting at once; capacity - high_water is the margin
     never used, QP's low-water mark of free slots); `restart_type`
     (PERMANENT / TRANSIENT / TEMPORARY), `dynamic` (its name and slot are
@@ -60,7 +62,7 @@ class ActorRef:
         self.pending = 0  # messages waiting in the mailbox (read-only)
         self._queued = False
         self._sched = system.scheduler  # tell() queues the actor itself (ReadyQueueScheduler.enqueue inlined)
-        self._counters = system.counters
+        self._letters = system.dead_letters
         # counters
         self.delivered = 0
         self.dead_letters = 0
@@ -95,9 +97,11 @@ class ActorRef:
         """
         n = self.pending
         cap = self.capacity
-        if n == cap or self.state == STOPPED:
-            self.dead_letters += 1
-            self._counters.dead_letters += 1
+        if n == cap:
+            self._letters.add(self, msg, MAILBOX_FULL)
+            return False
+        if self.state == STOPPED:
+            self._letters.add(self, msg, ACTOR_STOPPED)
             return False
         i = self._head + n
         if i >= cap:
@@ -131,17 +135,104 @@ class ActorRef:
         """
         self._system._stop(self, NORMAL)
 
+    @micropython.native
     def _drain(self):
-        # Stopping: waiting mail becomes dead letters.
-        n = self.pending
-        if n:
-            mail = self._mail
-            for i in range(self.capacity):
-                mail[i] = None
-            self.dead_letters += n
-            self._counters.dead_letters += n
+        # Stopping: waiting mail becomes dead letters, oldest first.
+        mail = self._mail
+        cap = self.capacity
+        i = self._head
+        letters = self._letters
+        for _ in range(self.pending):
+            msg = mail[i]
+            mail[i] = None
+            letters.add(self, msg, ACTOR_STOPPED)
+            i += 1
+            if i == cap:
+                i = 0
         self._head = 0
         self.pending = 0
+
+    @micropython.native
+    def _push_front(self, msg):
+        # Put `msg` ahead of the waiting mail (cellex.stash recall); False when
+        # the mailbox is full or the actor stopped (the caller keeps it).
+        n = self.pending
+        cap = self.capacity
+        if n == cap or self.state == STOPPED:
+            return False
+        h = self._head - 1
+        if h < 0:
+            h = cap - 1
+        self._mail[h] = msg
+        self._head = h
+        n += 1
+        self.pending = n
+        if n > self.high_water:
+            self.high_water = n
+        if not self._queued and self.state == RUNNING:
+            self._queued = True
+            self._sched.enqueue(self)
+        return True
+
+    @micropython.native
+    def _withdraw(self, msg):
+        # Take `msg` (by identity) back out of the mailbox, keeping the order of
+        # the rest (cellex.ask: a request whose asker timed out). True if found.
+        # Runs between turns only (a timeout fires there), so when the mailbox
+        # empties the actor is waiting in the ready queue, not in a turn: it
+        # leaves the queue too (the scheduler expects mail from a queued actor).
+        mail = self._mail
+        cap = self.capacity
+        n = self.pending
+        i = self._head
+        j = 0
+        while j < n:
+            if mail[i] is msg:
+                break
+            i += 1
+            if i == cap:
+                i = 0
+            j += 1
+        if j == n:
+            return False
+        while j < n - 1:
+            k = i + 1
+            if k == cap:
+                k = 0
+            mail[i] = mail[k]
+            i = k
+            j += 1
+        mail[i] = None
+        self.pending = n - 1
+        if n == 1 and self._queued:
+            self._unqueue()
+        return True
+
+    @micropython.native
+    def _unqueue(self):
+        # Leave the scheduler's ready ring, the others keeping their order.
+        s = self._sched
+        q = s._queue
+        cap = s._capacity
+        n = s.ready
+        i = s._head
+        j = 0
+        while j < n and q[i] is not self:
+            i += 1
+            if i == cap:
+                i = 0
+            j += 1
+        if j < n:
+            while j < n - 1:
+                k = i + 1
+                if k == cap:
+                    k = 0
+                q[i] = q[k]
+                i = k
+                j += 1
+            q[i] = None
+            s.ready = n - 1
+        self._queued = False
 
     def __repr__(self):
         return "<ActorRef " + str(self.path) + ">"

@@ -8,7 +8,10 @@ class SystemCounters:
     """Counts kept by an ActorSystem (per-actor counts live on each ActorRef).
 
     delivered           messages handed to receive()
-    dead_letters        tells refused: mailbox full, or actor stopped
+    dead_letters        messages that reached no one: tells refused (mailbox
+                        full, actor stopped), mail waiting when its actor
+                        stopped, late replies, expired requests (by reason:
+                        ActorSystem.dead_letters)
     failures            exceptions raised by receive() or on_restart() (not Actor.exit())
     restarts            actors restarted in place (each actor in a scope counts)
     resumes, stops      supervisor RESUME / STOP decisions applied
@@ -35,6 +38,10 @@ class SystemCounters:
     timer_overruns      periodic ticks skipped because the loop was late by a
                         whole period or more (the phase is kept)
     timers_full         send_after() / send_every() refused: every slot in use
+    asks                requests sent by ask()
+    replies             requests answered in time
+    ask_timeouts        requests that timed out
+    asks_full           ask() refused: every ask slot in use
     posts               messages posted through post() (interrupt-safe)
     posts_dropped       posts refused: the post ring was full
     idle_ms             ms run_forever() / run_async() spent in the idle hook
@@ -66,6 +73,10 @@ class SystemCounters:
         self.timer_fires = 0
         self.timer_overruns = 0
         self.timers_full = 0
+        self.asks = 0
+        self.replies = 0
+        self.ask_timeouts = 0
+        self.asks_full = 0
         self.posts = 0
         self.posts_dropped = 0
         self.idle_ms = 0

@@ -1,16 +1,19 @@
 # cellex.system: ActorSystem, which spawns actors, runs the scheduler and applies supervision.
 # MIT licence.
 #
-# Set-up (spawn, start) allocates; after start(), sending, dispatching,
-# restarting, stopping, escalating to the root, arming / cancelling / firing
-# timers, posting from an interrupt and the run_forever() loop do not.
+# Set-up (spawn, topic, start) allocates; after start(), sending,
+# dispatching, restarting, stopping, escalating to the root, arming /
+# cancelling / firing timers, asking / replying / timing out, publishing,
+# dead letters, posting from an interrupt and the run_forever() loop do not.
 import gc
 
 from cellex.actor_path import ActorPath
 from cellex.actor_ref import PAUSED, RUNNING, STOPPED, ActorRef
+from cellex.ask import Asks
 from cellex.compat import clear_traceback, micropython, ticks_add, ticks_diff
 from cellex.config import ActorSystemConfig
 from cellex.counters import SystemCounters
+from cellex.dead_letters import DeadLetters
 from cellex.deadlines import Deadlines
 from cellex.escalation import CompositeEscalationSink
 from cellex.post import PostRing
@@ -58,7 +61,11 @@ class ActorSystem:
     Typical use: spawn every actor, arm timers (send_every), start(), then
     run_forever() (or run_until_idle() / run(budget) from your own main
     loop, or `await run_async()` beside asyncio). Counters: `counters`
-    (SystemCounters).
+    (SystemCounters); every dead letter: `dead_letters` (DeadLetters).
+
+    Between actors, beside tell(): ask(asker, target, call, body, timeout_ms)
+    and reply(token, value) (cellex.ask), topic(name, max_subscribers)
+    (cellex.pubsub), and an actor's own cellex.stash.Stash.
     """
 
     def __init__(self, config=None):
@@ -66,6 +73,7 @@ class ActorSystem:
         self.config = cfg
         self.counters = SystemCounters()
         self._ticks_ms = cfg.ticks_ms
+        self.dead_letters = DeadLetters(self.counters, cfg.ticks_ms)
         self.root = RootEscalationSink(self, cfg)
         self._escalation = CompositeEscalationSink(
             self, self.root, cfg.guardian_strategy, cfg.escalation_handler, cfg.ticks_ms
@@ -73,10 +81,18 @@ class ActorSystem:
         # A failure in receive() goes straight to the escalation chain.
         handle = self._escalation.handle
         # One set of deadlines: restart backoff takes one slot per actor
-        # (slot = id - 1), timers the slots after those.
-        self.deadlines = Deadlines(cfg.max_actors + cfg.timer_slots)
+        # (its slot), timers the slots after those, ask timeouts the last.
+        self.deadlines = Deadlines(cfg.max_actors + cfg.timer_slots + cfg.ask_slots)
         self._timer_base = cfg.max_actors
         self.timers = Timers(cfg.timer_slots, self.deadlines, cfg.max_actors, self.counters)
+        self._ask_base = cfg.max_actors + cfg.timer_slots
+        self.asks = Asks(
+            cfg.ask_slots, self.deadlines, self._ask_base, self.counters, self.dead_letters, cfg.ticks_ms
+        )
+        # Bound once (binding allocates). ask(asker, target, call, body,
+        # timeout_ms) -> token and reply(token, value) -> bool: see cellex.ask.
+        self.ask = self.asks.ask
+        self.reply = self.asks.reply
         self.posts = PostRing(cfg.post_slots, self.counters, cfg.disable_irq, cfg.enable_irq)
         self.post = self.posts.post  # bound once: an interrupt handler may call system.post
         self.scheduler = ReadyQueueScheduler(
@@ -182,6 +198,17 @@ class ActorSystem:
             last._next = ref
         node._last = ref
         return ref
+
+    def topic(self, name, max_subscribers):
+        """Declare a publish/subscribe topic (cellex.pubsub.Topic) with a fixed subscriber table.
+
+        Allocates: call before start(). Subscribing and publishing later do not.
+        """
+        if self.started:
+            raise RuntimeError("declare topics before start(): a topic allocates its table")
+        from cellex.pubsub import Topic
+
+        return Topic(name, max_subscribers)
 
     def start(self):
         """Finish set-up: snapshot pool, telemetry builder; then collect garbage once."""
@@ -462,15 +489,19 @@ class ActorSystem:
     @micropython.native
     def _wake(self, now):
         # Resume paused actors whose backoff has passed, lowest slot first,
-        # then fire due timers. Called by the scheduler only once the earliest
-        # deadline has passed.
+        # then fire due timers, then time out asks. Called by the scheduler
+        # only once the earliest deadline has passed.
         deadlines = self.deadlines
         slots = self._slots
         base = self._timer_base
+        ask_base = self._ask_base
         while True:
             slot = deadlines.pop_due(now)
             if slot < 0:
                 return
+            if slot >= ask_base:
+                self.asks.expire(slot - ask_base)
+                continue
             if slot >= base:
                 self.timers.fire(slot - base, now)
                 continue

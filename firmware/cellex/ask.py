@@ -1,0 +1,202 @@
+# cellex.ask: request/reply between actors, with a timeout (Erlang's call, Akka's ask).
+# MIT licence.
+#
+# The asker owns a Call (made at set-up, reused for request after request,
+# like a buffer passed to readinto()). ask() sends the Call to the target as
+# the request; the target answers with call.reply(value); the Call comes
+# back to the asker as a message, REPLIED with its value or TIMED_OUT:
+# exactly one of the two, never both.
+#
+# Requests in flight live in a fixed number of slots (ActorSystemConfig
+# ask_slots). Each slot's timeout is a deadline in the system's Deadlines,
+# after the timers' slots, so a timeout fires like a timer. Running out of
+# slots raises ASKS_FULL and counts asks_full. A token names one request:
+# (generation << 8) | slot, the generation moving on each time the slot is
+# taken, so a reply that comes after its request timed out (the slot free or
+# serving another request) is recognised and made a LATE_REPLY dead letter,
+# never delivered to a later request.
+#
+# When a request times out while still waiting in the target's mailbox, it
+# is taken out of it (an EXPIRED dead letter): the Call can be asked again
+# at once without a stale copy of it queued somewhere. A Stash (cellex.stash)
+# drops a Call that timed out while it was set aside. A target that answers
+# later from its own state must keep `call.token` (an int), not the Call,
+# and answer with ActorSystem.reply(token, value).
+#
+# ask(), reply() and a timeout allocate nothing. Not safe from a hard
+# interrupt handler (post a message to an actor that asks).
+from cellex.compat import clear_traceback, const, micropython, ticks_add
+from cellex.dead_letters import EXPIRED, LATE_REPLY
+
+# Call states
+IDLE = const(0)  # never asked
+ASKING = const(1)  # in flight: sent to the target, no answer yet
+REPLIED = const(2)  # call.value holds the reply
+TIMED_OUT = const(3)  # no reply within the timeout
+
+_SLOT_BITS = const(8)
+_SLOT_MASK = const(0xFF)
+_GEN_BITS = const(21)
+MAX_ASK_SLOTS = const(255)
+_MAX_TIMEOUT_MS = 1 << 28  # as timers: deadlines compare safely
+
+# Made once; raised again and again without growing (built-in types: cellex
+# clears their traceback).
+ASKS_FULL = RuntimeError("cellex: every ask slot is in use (ActorSystemConfig ask_slots)")
+CALL_BUSY = ValueError("cellex: this Call is still in flight: make one Call per request in flight")
+
+
+class Call:
+    """One request/reply exchange, owned by the asker and reused for each request.
+
+    Read-only: `state` (IDLE / ASKING / REPLIED / TIMED_OUT), `token` (the
+    int naming the current or last request), `body` (the request),
+    `value` (the reply, when REPLIED), `sender` (the asker's ActorRef).
+    The target gets the Call as its message and answers with reply(); the
+    asker gets it back as a message once it is REPLIED or TIMED_OUT.
+    """
+
+    def __init__(self):
+        self.state = IDLE
+        self.token = 0
+        self.body = None
+        self.value = None
+        self.sender = None
+        self._asks = None
+
+    def reply(self, value):
+        """Answer this request with `value`; False if it had timed out (a LATE_REPLY dead letter).
+
+        Valid in the receive() that got the Call (or after a Stash recall);
+        to answer later, keep `token` and call ActorSystem.reply(token, value).
+        """
+        return self._asks.reply(self.token, value)
+
+    def __repr__(self):
+        return "<Call " + str(self.token) + " " + ("IDLE", "ASKING", "REPLIED", "TIMED_OUT")[self.state] + ">"
+
+
+class Asks:
+    """`capacity` request slots whose timeouts are slots offset.. of `deadlines`.
+
+    Read-only: `in_flight` (requests waiting for an answer), `capacity`.
+    Use ActorSystem.ask() / reply().
+    """
+
+    def __init__(self, capacity, deadlines, offset, counters, letters, clock):
+        if not 0 <= capacity <= MAX_ASK_SLOTS:
+            raise ValueError("ask_slots must be 0..%d, got %d" % (MAX_ASK_SLOTS, capacity))
+        self._call = [None] * capacity  # type: list  # the Call in flight; None = free slot
+        self._target = [None] * capacity  # type: list
+        self._sender = [None] * capacity  # type: list  # kept after the answer: names a late reply's asker
+        self._gen = [0] * capacity
+        self.capacity = capacity
+        self.in_flight = 0
+        self._deadlines = deadlines
+        self._offset = offset
+        self._counters = counters
+        self._letters = letters
+        self._clock = clock
+
+    @micropython.native
+    def ask(self, sender, target, call, body, timeout_ms):
+        """Send `call` to `target` carrying `body`; `sender` gets it back, answered or timed out.
+
+        Returns the request's token. Raises CALL_BUSY (ValueError) when `call`
+        is still in flight, ASKS_FULL (RuntimeError, counted in asks_full)
+        when every slot is in use, ValueError for a timeout outside
+        0..2**28 ms. A request the target's mailbox refuses is a dead letter
+        (counted) and the asker gets its timeout.
+        """
+        if call.state == ASKING:
+            e = CALL_BUSY
+            clear_traceback(e)
+            raise e
+        if timeout_ms < 0 or timeout_ms > _MAX_TIMEOUT_MS:
+            self._bad_timeout(timeout_ms)
+        calls = self._call
+        cap = self.capacity
+        i = 0
+        while i < cap:
+            if calls[i] is None:
+                break
+            i += 1
+        if i == cap:
+            self._counters.asks_full += 1
+            e = ASKS_FULL
+            clear_traceback(e)
+            raise e
+        gen = self._gen[i] + 1
+        # Tested by a shift: ARMv6-M native code misloads literals >= 2**15 (see timers).
+        if gen >> _GEN_BITS:
+            gen = 1
+        self._gen[i] = gen
+        token = (gen << _SLOT_BITS) | i
+        calls[i] = call
+        self._target[i] = target
+        self._sender[i] = sender
+        self.in_flight += 1
+        call.state = ASKING
+        call.token = token
+        call.body = body
+        call.value = None
+        call.sender = sender
+        call._asks = self
+        self._counters.asks += 1
+        self._deadlines.arm(self._offset + i, ticks_add(self._clock(), timeout_ms))
+        target.tell(call)
+        return token
+
+    def _bad_timeout(self, ms):
+        raise ValueError("ask timeout out of range: %d ms (0..2**28)" % ms)
+
+    @micropython.native
+    def reply(self, token, value):
+        """Answer the request `token` with `value`: its Call goes back to the asker, REPLIED.
+
+        False when the request is no longer in flight (timed out, or
+        answered already): `value` is then a LATE_REPLY dead letter.
+        """
+        i = token & _SLOT_MASK
+        if token > 0 and i < self.capacity:
+            call = self._call[i]
+            if call is not None and self._gen[i] == token >> _SLOT_BITS:
+                self._free(i)
+                self._deadlines.cancel(self._offset + i)
+                call.value = value
+                call.state = REPLIED
+                self._counters.replies += 1
+                call.sender.tell(call)
+                return True
+            # Its asker, while the slot has served no other request since.
+            to = self._sender[i] if self._gen[i] == token >> _SLOT_BITS else None
+        else:
+            to = None
+        self._letters.add(to, value, LATE_REPLY)
+        return False
+
+    @micropython.native
+    def expire(self, i):
+        """Slot `i`'s timeout passed (its deadline was popped): the Call goes back, TIMED_OUT."""
+        call = self._call[i]
+        target = self._target[i]
+        self._free(i)
+        if target._withdraw(call):
+            self._letters.add(target, call, EXPIRED)
+        call.value = None
+        call.state = TIMED_OUT
+        self._counters.ask_timeouts += 1
+        call.sender.tell(call)
+
+    def is_in_flight(self, token):
+        """True while the request `token` waits for its answer."""
+        i = token & _SLOT_MASK
+        if token <= 0 or i >= self.capacity or self._call[i] is None:
+            return False
+        return self._gen[i] == token >> _SLOT_BITS
+
+    @micropython.native
+    def _free(self, i):
+        self._call[i] = None
+        self._target[i] = None
+        self.in_flight -= 1
