@@ -19,6 +19,7 @@ class ActorSystemConfig:
     post_slots        messages an interrupt handler can post (post()) before the
                       scheduler drains them
     watch_slots       death watches in place at once (ActorSystem.watch)
+    ask_slots         requests in flight at once (ActorSystem.ask, cellex.ask)
     """
 
     def __init__(
@@ -30,6 +31,7 @@ class ActorSystemConfig:
         timer_slots=8,
         post_slots=8,
         watch_slots=8,
+        ask_slots=4,
     ):
         if max_actors < 1:
             raise ValueError("max_actors must be >= 1, got %d" % max_actors)
@@ -43,7 +45,10 @@ class ActorSystemConfig:
             raise ValueError("post_slots must be >= 1, got %d" % post_slots)
         if watch_slots < 0:
             raise ValueError("watch_slots must be >= 0, got %d" % watch_slots)
+        if not 0 <= ask_slots <= 255:
+            raise ValueError("ask_slots must be 0..255, got %d" % ask_slots)
         self.watch_slots = watch_slots
+        self.ask_slots = ask_slots
         self.timer_slots = timer_slots
         self.post_slots = post_slots
         self.disable_irq = _disable_irq
