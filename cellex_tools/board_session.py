@@ -24,6 +24,8 @@ from pathlib import Path
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
+from cellex_tools import repl_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "firmware" / "cellex"
 TESTS_DIR = ROOT / "host_tests" / "portable"
@@ -94,16 +96,16 @@ class BoardSession:
             self.transport = SerialTransport(self.port, baudrate=115200, timeout=1)
         except (TransportError, OSError) as e:
             raise BoardError("cannot open %s: %s (is another program using it?)" % (self.port, e)) from e
-        self._enter_raw_repl()
+        try:
+            self._enter_raw_repl()
+        except BoardError as e:
+            raise BoardError("%s\n%s" % (e, repl_port.advice(self.port))) from e
 
     def _enter_raw_repl(self):
         try:
             self.transport.enter_raw_repl(soft_reset=True, timeout_overall=self.connect_timeout_s)
         except (TransportError, OSError, ValueError) as e:
-            raise BoardError(
-                "%s did not answer as a MicroPython raw REPL (%s); is MicroPython running on it?"
-                % (self.port, e)
-            ) from e
+            raise BoardError("%s did not answer as a MicroPython raw REPL (%s)" % (self.port, e)) from e
 
     def close(self):
         if self.transport is not None:

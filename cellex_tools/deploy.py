@@ -9,9 +9,10 @@ Runs on stock MicroPython firmware, no rebuild: the .mpy files of
 the app to :main.py, extra modules to the root; then the board is reset
 (main.py runs). Firmware with cellex frozen in (`make firmware`) gets only the
 board config, the app and the extras: the frozen package would shadow a copy.
-Before copying it checks that the port exists and that the
-board's MicroPython runs .mpy of this board's architecture, and says what to
-do when not (mpremote's own errors are terse).
+Before copying it checks that the port exists, that a MicroPython REPL answers
+on it within seconds (repl_port.py: a wrong port, such as the telemetry one, is
+named as such), and that the board's MicroPython runs .mpy of this board's
+architecture, and says what to do when not (mpremote's own errors are terse).
 
 Importable: deploy(board, port, ...) -> DeployResult; raises DeployError.
 """
@@ -23,6 +24,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+from cellex_tools import repl_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS_DIR = ROOT / "boards"
@@ -129,13 +132,8 @@ def _run_mpremote(mpremote, device, args, timeout):
 def _explain_failure(device, proc):
     out = (proc.stdout + proc.stderr).strip()
     if "could not enter raw repl" in out or "failed to access" in out or "timeout waiting" in out:
-        return (
-            "%s opened, but no MicroPython REPL answered on it.\n"
-            "  - is it the board's USB port (not the telemetry USB-serial adapter)?\n"
-            "  - is another program using it (screen, minicom, the monitor, another mpremote)?\n"
-            "  - does the board run MicroPython? Flash it first (RP2040: hold BOOTSEL, copy the .uf2).\n"
-            "mpremote said: %s" % (device, out[-500:])
-        )
+        return "%s opened, but no MicroPython REPL answered on it.\n%s\nmpremote said: %s" % (
+            device, repl_port.advice(device), out[-500:])
     return "mpremote failed on %s (exit %d): %s" % (device, proc.returncode, out[-1000:])
 
 
@@ -208,6 +206,10 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
         if not Path(f).is_file():
             raise DeployError("no such file to deploy: %s" % f)
 
+    try:
+        repl_port.check(device)  # seconds, not mpremote's whole timeout, on a wrong port
+    except repl_port.ReplPortError as e:
+        raise DeployError(str(e)) from None
     arch, frozen = probe_board(device, mpremote, timeout)
     want = BOARD_ARCH.get(board)
     if arch is not None and want is not None and arch != want:
