@@ -19,6 +19,7 @@ killed mid-write) yields every whole record and reports the cut.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -30,6 +31,17 @@ _GLOBAL = "IHHiIII"  # magic, version major, minor, thiszone, sigfigs, snaplen, 
 _RECORD = "IIII"  # ts_sec, ts_usec, incl_len, orig_len
 _GLOBAL_LEN = struct.calcsize("<" + _GLOBAL)
 _RECORD_LEN = struct.calcsize("<" + _RECORD)
+
+
+def host_now() -> float:
+    """The wall clock (Unix time) to the microsecond, as a capture keeps it: the live monitor
+    stamps its reads with this, so live and replayed lines print the same host times."""
+    sec, usec = divmod(round(time.time() * 1_000_000), 1_000_000)
+    return _seconds(sec, usec)
+
+
+def _seconds(sec: int, usec: int) -> float:
+    return sec + usec / 1_000_000
 
 
 class CaptureError(ValueError):
@@ -89,7 +101,7 @@ class CaptureReader:
             if len(data) < length:
                 self.cut_bytes = _RECORD_LEN + len(data)
                 return
-            yield sec + usec / 1_000_000, data
+            yield _seconds(sec, usec), data
 
 
 def _read_exactly(stream: BinaryIO, n: int) -> bytes:

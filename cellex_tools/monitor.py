@@ -44,7 +44,7 @@ from typing import BinaryIO, TextIO
 
 import serial
 
-from cellex_tools.capture import CaptureError, CaptureReader, CaptureWriter
+from cellex_tools.capture import CaptureError, CaptureReader, CaptureWriter, host_now
 from cellex_tools.monitor_tally import RecordFilter, Tally
 from cellex_tools.mqtt_sink import DEFAULT_QUEUE_LIMIT, MqttSink, MqttUrlError, device_id_for
 from cellex_tools.wire_decoder import Record, StreamDecoder, record_to_dict
@@ -359,7 +359,7 @@ class PortReader:
                     return
                 yield from self._reopen(e)
                 continue
-            now = time.time()
+            now = host_now()
             if data and self.record is not None:
                 self.record.write(now, data)
             yield now, data
@@ -378,7 +378,7 @@ class PortReader:
                 self.ser = open_port(self.name, self.baud)
             except MonitorError:
                 time.sleep(_REOPEN_EVERY_S)
-                yield time.time(), b""  # lets --duration and Ctrl-C end the wait
+                yield host_now(), b""  # lets --duration and Ctrl-C end the wait
                 continue
             _say(self.status, "%s is back; reading again" % self.name)
             return
