@@ -1,8 +1,8 @@
 # cellex.ask: request/reply between actors, with a timeout (Erlang's call, Akka's ask).
 # MIT licence.
 #
-# The asker owns a Call (made at set-up, reused for request after request,
-# like a buffer passed to readinto()). ask() sends the Call to the target as
+# The asker owns a Call (made with the actor, reused for request after
+# request, like a buffer passed to readinto()). ask() sends the Call to the target as
 # the request; the target answers with call.reply(value); the Call comes
 # back to the asker as a message, REPLIED with its value or TIMED_OUT:
 # exactly one of the two, never both.
@@ -47,16 +47,19 @@ CALL_BUSY = ValueError("cellex: this Call is still in flight: make one Call per 
 
 
 class Call:
-    """One request/reply exchange, owned by the asker and reused for each request.
+    """One request/reply exchange, owned by the asking actor and reused for each request.
 
+    Make it with the actor: `self.call = Call(self)` in its __init__.
     Read-only: `state` (IDLE / ASKING / REPLIED / TIMED_OUT), `token` (the
     int naming the current or last request), `body` (the request),
-    `value` (the reply, when REPLIED), `sender` (the asker's ActorRef).
+    `value` (the reply, when REPLIED), `owner` (the asking Actor),
+    `sender` (its ActorRef, set by ask()).
     The target gets the Call as its message and answers with reply(); the
     asker gets it back as a message once it is REPLIED or TIMED_OUT.
     """
 
-    def __init__(self):
+    def __init__(self, owner):
+        self.owner = owner
         self.state = IDLE
         self.token = 0
         self.body = None
@@ -99,8 +102,8 @@ class Asks:
         self._clock = clock
 
     @micropython.native
-    def ask(self, sender, target, call, body, timeout_ms):
-        """Send `call` to `target` carrying `body`; `sender` gets it back, answered or timed out.
+    def ask(self, target, call, body, timeout_ms):
+        """Send `call` to `target` carrying `body`; its owner gets it back, answered or timed out.
 
         Returns the request's token. Raises CALL_BUSY (ValueError) when `call`
         is still in flight, ASKS_FULL (RuntimeError, counted in asks_full)
@@ -126,6 +129,7 @@ class Asks:
             e = ASKS_FULL
             clear_traceback(e)
             raise e
+        sender = call.owner.ref
         gen = self._gen[i] + 1
         # Tested by a shift: ARMv6-M native code misloads literals >= 2**15 (see timers).
         if gen >> _GEN_BITS:

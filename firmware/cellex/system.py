@@ -63,7 +63,7 @@ class ActorSystem:
     loop, or `await run_async()` beside asyncio). Counters: `counters`
     (SystemCounters); every dead letter: `dead_letters` (DeadLetters).
 
-    Between actors, beside tell(): ask(asker, target, call, body, timeout_ms)
+    Between actors, beside tell(): ask(target, call, body, timeout_ms)
     and reply(token, value) (cellex.ask), topic(name, max_subscribers)
     (cellex.pubsub), and an actor's own cellex.stash.Stash.
     """
@@ -89,8 +89,9 @@ class ActorSystem:
         self.asks = Asks(
             cfg.ask_slots, self.deadlines, self._ask_base, self.counters, self.dead_letters, cfg.ticks_ms
         )
-        # Bound once (binding allocates). ask(asker, target, call, body,
-        # timeout_ms) -> token and reply(token, value) -> bool: see cellex.ask.
+        # Bound once (binding allocates). ask(target, call, body, timeout_ms)
+        # -> token and reply(token, value) -> bool: see cellex.ask. (Four
+        # arguments at most: a native method called with five takes a heap block.)
         self.ask = self.asks.ask
         self.reply = self.asks.reply
         self.posts = PostRing(cfg.post_slots, self.counters, cfg.disable_irq, cfg.enable_irq)
