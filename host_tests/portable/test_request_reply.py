@@ -4,7 +4,7 @@
 from cellex.actor import Actor
 from cellex.ask import ASKS_FULL, CALL_BUSY, REPLIED, TIMED_OUT, Call
 from cellex.config import ActorSystemConfig
-from cellex.dead_letters import EXPIRED, LATE_REPLY, MAILBOX_FULL
+from cellex.dead_letters import EXPIRED
 from cellex.system import ActorSystem
 from support import GROSS, FakeClock, assert_no_alloc, assert_no_gross_alloc, assert_raises
 
