@@ -44,6 +44,7 @@ import sys
 import tempfile
 import termios
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -53,6 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 ROM_DIR = ROOT / "boards" / "VIRTUAL"
 TELEMETRY_ENV = "CELLEX_TELEMETRY_TTY"
 HARD_RESET_EXIT = 120  # boards/VIRTUAL/machine.py: machine.reset()
+# boards/VIRTUAL/machine.py: reset_cause() reads why the interpreter started from
+# RESET_CAUSE_ENV ("power-on", "hard", "soft", "watchdog"); machine.WDT writes
+# "T<timeout ms>\n" once, then "F" per feed, to the pipe at WDT_FD_ENV.
+RESET_CAUSE_ENV = "CELLEX_RESET_CAUSE"
+WDT_FD_ENV = "CELLEX_WDT_FD"
 
 _RAW_BANNER = b"raw REPL; CTRL-B to exit"
 _FRIENDLY_BANNER = b'Type "help()" for more information.'
@@ -131,7 +137,13 @@ class VirtualBoard:
         self.rom_dirs = [Path(d) for d in (rom_dirs if rom_dirs is not None else [ROM_DIR])]
         self.console_path = None
         self.telemetry_path = None
-        self.resets = 0  # interpreter restarts (soft + hard)
+        self.resets = 0  # interpreter restarts (soft + hard + watchdog)
+        self.watchdog_resets = 0  # interpreters killed by their machine.WDT running out
+        self._cause = "power-on"  # why the next interpreter starts
+        self._wdt_r = None  # read end of the running interpreter's watchdog pipe
+        self._wdt_timeout = 0.0  # seconds; 0: its WDT is not started
+        self._wdt_deadline = 0.0
+        self._wdt_fired = False
         self.console_dropped = 0  # console bytes nobody was there to read
         self.telemetry_bytes = 0  # telemetry bytes the board wrote
         self.telemetry_dropped = 0  # telemetry bytes dropped: nobody read the host side
@@ -232,22 +244,69 @@ class VirtualBoard:
         # "./lib" ends in "/lib", which is how `mpremote mip install` finds a board's lib folder.
         env["MICROPYPATH"] = os.pathsep.join([""] + [str(d) for d in self.rom_dirs] + ["./lib"])
         env[TELEMETRY_ENV] = self._board_tel_path
+        env[RESET_CAUSE_ENV] = self._cause
+        self._close_wdt()
+        wdt_r, wdt_w = os.pipe()
+        os.set_blocking(wdt_r, False)
+        env[WDT_FD_ENV] = str(wdt_w)
+        pass_fds = [wdt_w]
         ready_r = ready_w = None
         if run_main and (self.fs_dir / "main.py").is_file():
             ready_r, ready_w = os.pipe()
             env[_READY_ENV] = str(ready_w)
+            pass_fds.append(ready_w)
             argv += ["-i", "-c", _MAIN_LAUNCHER]  # a board runs main.py, then its REPL
         try:
             self._child = subprocess.Popen(
                 argv, stdin=s, stdout=s, stderr=s, cwd=str(self.fs_dir), env=env,
-                close_fds=True, pass_fds=() if ready_w is None else (ready_w,), preexec_fn=_child_setup,
+                close_fds=True, pass_fds=tuple(pass_fds), preexec_fn=_child_setup,
             )
         finally:
             os.close(s)
+            os.close(wdt_w)
             if ready_w is not None:
                 os.close(ready_w)
         self._child_m = m
+        self._wdt_r = wdt_r
         return ready_r
+
+    # -- the watchdog (machine.WDT on the board) -----------------------------
+    def _close_wdt(self):
+        if self._wdt_r is not None:
+            os.close(self._wdt_r)
+            self._wdt_r = None
+        self._wdt_timeout = 0.0
+        self._wdt_fired = False
+
+    def _pump_wdt(self):
+        """Read the interpreter's watchdog pipe: "T<ms>\n" starts it, "F" feeds it."""
+        data = self._read(self._wdt_r) or b""
+        now = time.monotonic()
+        start = data.find(b"T")
+        if start >= 0:
+            end = data.find(b"\n", start)
+            self._wdt_timeout = int(data[start + 1 : end]) / 1000.0
+            self._wdt_deadline = now + self._wdt_timeout
+        if b"F" in data and self._wdt_timeout:
+            self._wdt_deadline = now + self._wdt_timeout
+
+    def _wdt_wait(self, longest):
+        """Seconds select() may wait before the watchdog must be checked."""
+        if not self._wdt_timeout or self._wdt_fired:
+            return longest
+        return max(0.0, min(longest, self._wdt_deadline - time.monotonic()))
+
+    def _check_wdt(self):
+        """A watchdog not fed in time resets the board: the interpreter is killed (its
+        pty then reads as closed, and the relay restarts it as after a reset)."""
+        if self._wdt_timeout and not self._wdt_fired and time.monotonic() >= self._wdt_deadline:
+            self._wdt_fired = True
+            child = self._child
+            if child is not None and child.poll() is None:
+                try:
+                    os.killpg(child.pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _kill_child(self):
         child, self._child = self._child, None
@@ -292,14 +351,19 @@ class VirtualBoard:
         sel.register(self._con_m, selectors.EVENT_READ, "console")
         sel.register(self._tel_board_m, selectors.EVENT_READ, "telemetry")
         sel.register(self._child_m, selectors.EVENT_READ, "child")
+        sel.register(self._wdt_r, selectors.EVENT_READ, "wdt")
         if ready_r is not None:
             sel.register(ready_r, selectors.EVENT_READ, "ready")
         try:
             while not self._stopping:
-                for key, _ in sel.select(0.5):
+                events = sel.select(self._wdt_wait(0.5))
+                self._check_wdt()
+                for key, _ in events:
                     what = key.data
                     if what == "telemetry":
                         self._pump_telemetry()
+                    elif what == "wdt":
+                        self._pump_wdt()
                     elif what == "console":
                         data = self._read(self._con_m)
                         if data and ready and b"\x03" in data and self._executing_without_isig(tail):
@@ -317,13 +381,20 @@ class VirtualBoard:
                         if data is None:
                             # the interpreter exited: the board resets
                             sel.unregister(self._child_m)
+                            sel.unregister(self._wdt_r)
                             if ready_r is not None:
                                 sel.unregister(ready_r)
                                 os.close(ready_r)
-                            hard = self._reap_child() == HARD_RESET_EXIT
+                            watchdog = self._wdt_fired
+                            hard = self._reap_child() == HARD_RESET_EXIT or watchdog
                             if self._stopping:
                                 break
                             self.resets += 1
+                            if watchdog:
+                                self.watchdog_resets += 1
+                                self._cause = "watchdog"
+                            else:
+                                self._cause = "hard" if hard else "soft"
                             if hard:
                                 raw_mode = False
                             else:
@@ -333,6 +404,7 @@ class VirtualBoard:
                             ready = False
                             tail = b""
                             sel.register(self._child_m, selectors.EVENT_READ, "child")
+                            sel.register(self._wdt_r, selectors.EVENT_READ, "wdt")
                             if ready_r is not None:
                                 sel.register(ready_r, selectors.EVENT_READ, "ready")
                             break
@@ -361,6 +433,7 @@ class VirtualBoard:
             sel.close()
             if ready_r is not None:
                 os.close(ready_r)
+            self._close_wdt()
 
     def _executing_without_isig(self, tail):
         """True while code runs with the tty raw (raw-paste mode), where Ctrl-C is just a byte.

@@ -2,13 +2,15 @@
 
 An independent implementation of the format: COBS framing comes from PyPI
 ``cobs`` and the CRC from PyPI ``crc``, so the firmware encoder
-(``firmware/cellex/wire.py``, hand-written) is checked against them.
+(``firmware/cellex/wire.py``, hand-written) is checked against them. The
+well-known error-name table and the 30-bit range are the encoder's own
+(``cellex.wire``, installed beside this package): one table for both sides.
 
 Streaming use::
 
     decoder = StreamDecoder()
     for record in decoder.feed(chunk):   # any bytes, any chunking
-        ...                              # Failure / DropReport / Heartbeat
+        ...                              # Failure / DropReport / Heartbeat / Boot / Supervision
     decoder.stats()                      # counters
 
 ``feed`` never raises on bad input: every 0x00-delimited chunk is either one
@@ -25,12 +27,17 @@ from dataclasses import dataclass
 import crc
 from cobs import cobs
 
+from cellex.wire import U30, error_names
+
 VERSION = 1
 TYPE_FAILURE = 1
 TYPE_DROP_REPORT = 2
 TYPE_HEARTBEAT = 3
-TYPE_EXTENDED = 0  # byte 7 is a kind (docs/boot-frame.md); decoders before it count these malformed
+TYPE_EXTENDED = 0  # byte 7 is a kind (wire-format §12); decoders before it count these malformed
 KIND_BOOT = 1
+KIND_SUPERVISION = 2
+# Supervision frames' decision field, as words (cellex.supervision.DECISION_NAMES)
+DECISIONS = ("resumed", "restarted", "stopped", "escalated")
 BOOT_CAUSES = ("unknown", "power-on", "hard reset", "watchdog", "deep sleep", "soft reset", "brown-out")
 
 MAX_PATH_DEPTH = 8
@@ -46,14 +53,8 @@ FRAME_MAX = 599
 # A chunk longer than this without a delimiter is garbage (a frame is at most FRAME_MAX).
 MAX_CHUNK = 1024
 
-ERROR_NAMES = (
-    "Exception", "OSError", "ValueError", "RuntimeError", "TypeError", "KeyError", "IndexError",
-    "AttributeError", "MemoryError", "ZeroDivisionError", "NotImplementedError", "AssertionError",
-    "OverflowError", "StopIteration", "ImportError", "NameError", "LookupError", "ArithmeticError",
-    "UnicodeError", "KeyboardInterrupt", "SystemExit", "GeneratorExit", "EOFError", "TimeoutError",
-    "CancelledError", "BaseException", "SyntaxError", "IndentationError", "StopAsyncIteration",
-    "NotImplemented",
-)  # fmt: skip
+# Index = the one-byte wire code (wire-format §4): the firmware encoder's table.
+ERROR_NAMES = error_names()
 
 _CRC = crc.Calculator(crc.Crc16.IBM_3740, optimized=True)
 _HEADER_LEN = 7
@@ -163,7 +164,37 @@ class Boot:
     kind = "boot"
 
 
-Record = Failure | DropReport | Heartbeat | Boot
+@dataclass(frozen=True)
+class Supervision:
+    """A failure a supervisor decided below the root (wire-format §12): sent when the board's
+    config turns supervised-failure telemetry on.
+
+    `decision` is a word: "restarted", "resumed", "stopped" or "escalated". `sequence` numbers
+    supervised failures (apart from root failures' `Failure.sequence`). `path` holds the
+    segments carried (the leaf end; `path_omitted` left out at the root side).
+    """
+
+    seq: int
+    timestamp_ms: int
+    stream_start: bool
+    sequence: int
+    actor_id: int
+    path: tuple[str, ...]
+    path_omitted: int
+    error_type: str
+    decision: str
+    stage: int
+    truncated: tuple[str, ...] = ()
+
+    kind = "supervision"
+
+    @property
+    def path_text(self) -> str:
+        prefix = "/..." if self.path_omitted else ""
+        return prefix + "/" + "/".join(self.path)
+
+
+Record = Failure | DropReport | Heartbeat | Boot | Supervision
 
 
 def record_to_dict(record: Record) -> dict:
@@ -196,7 +227,7 @@ class _Reader:
             b = self.u8()
             v |= (b & 0x7F) << shift
             if not b & 0x80:
-                if v >= 1 << 30:
+                if v > U30:
                     raise FrameError("malformed", "varint above 2**30")
                 return v
         raise FrameError("malformed", "varint longer than 5 bytes")
@@ -214,6 +245,20 @@ class _Reader:
         if h & 0x80:
             truncated.append(name)
         return raw.decode("utf-8", "replace"), bool(h & 0x40)
+
+    def error_type(self, truncated: list[str]) -> str:
+        """An error_type field: one byte naming a well-known error, or a str8."""
+        eh = self.b[self.p] if self.p < self.end else 0
+        if eh & 0x40 and not eh & 0x80:
+            self.p += 1
+            code = eh & 0x3F
+            if code >= len(ERROR_NAMES):
+                raise FrameError("malformed", "unknown interned error name %d" % code)
+            return ERROR_NAMES[code]
+        error_type, mark = self.str8(MAX_ERROR_TYPE, "error_type", truncated)
+        if mark:
+            raise FrameError("malformed", "interned error name with the truncated bit")
+        return error_type
 
     def done(self) -> None:
         if self.p != self.end:
@@ -241,7 +286,7 @@ def decode_frame(chunk: bytes) -> Record:
     start = bool(h & 0x10)
     seq = body[1] | body[2] << 8
     ts = int.from_bytes(body[3:7], "little")
-    if ts >= 1 << 30:
+    if ts > U30:
         raise FrameError("malformed", "timestamp above 2**30")
     r = _Reader(body, end)
     if frame_type == TYPE_FAILURE:
@@ -273,17 +318,7 @@ def _failure(r: _Reader, h: int, seq: int, ts: int, start: bool) -> Failure:
         tags_dropped, path_omitted = x & 0x0F, x >> 4
     sequence = r.varint()
     actor_id = r.varint()
-    eh = r.b[r.p] if r.p < r.end else 0
-    if eh & 0x40 and not eh & 0x80:
-        r.p += 1
-        code = eh & 0x3F
-        if code >= len(ERROR_NAMES):
-            raise FrameError("malformed", "unknown interned error name %d" % code)
-        error_type = ERROR_NAMES[code]
-    else:
-        error_type, mark = r.str8(MAX_ERROR_TYPE, "error_type", truncated)
-        if mark:
-            raise FrameError("malformed", "interned error name with the truncated bit")
+    error_type = r.error_type(truncated)
     path: list[str] = []
     if h & 0x02:
         while True:
@@ -344,10 +379,41 @@ def _failure(r: _Reader, h: int, seq: int, ts: int, start: bool) -> Failure:
     )
 
 
-def _extended(r: _Reader, seq: int, ts: int, start: bool) -> Boot:
+def _extended(r: _Reader, seq: int, ts: int, start: bool) -> Boot | Supervision:
     kind = r.u8()
+    if kind == KIND_SUPERVISION:
+        return _supervision(r, seq, ts, start)
     if kind != KIND_BOOT:
         raise FrameError("malformed", "unknown extended frame kind %d" % kind)
+    return _boot(r, seq, ts, start)
+
+
+def _supervision(r: _Reader, seq: int, ts: int, start: bool) -> Supervision:
+    flags = r.u8()
+    if flags & 0xC0:
+        raise FrameError("malformed", "reserved supervision flag bits set")
+    truncated: list[str] = []
+    sequence = r.varint()
+    actor_id = r.varint()
+    error_type = r.error_type(truncated)
+    depth = r.u8()
+    count, omitted = depth & 0x0F, depth >> 4
+    if count > MAX_PATH_DEPTH:
+        raise FrameError("malformed", "path deeper than %d" % MAX_PATH_DEPTH)
+    path = []
+    for i in range(count):
+        seg, mark = r.str8(MAX_SEGMENT, "path[%d]" % i, truncated)
+        if mark:
+            raise FrameError("malformed", "bit 6 set in a str8 header where it has no meaning")
+        path.append(seg)
+    return Supervision(
+        seq=seq, timestamp_ms=ts, stream_start=start, sequence=sequence, actor_id=actor_id,
+        path=tuple(path), path_omitted=omitted, error_type=error_type,
+        decision=DECISIONS[(flags >> 4) & 3], stage=flags & 0x0F, truncated=tuple(truncated),
+    )  # fmt: skip
+
+
+def _boot(r: _Reader, seq: int, ts: int, start: bool) -> Boot:
     cause = r.u8()
     if cause >= len(BOOT_CAUSES):
         raise FrameError("malformed", "unknown reset cause %d" % cause)
@@ -384,10 +450,13 @@ class StreamDecoder:
     """Splits a byte stream at 0x00 delimiters and decodes each frame.
 
     Counters (attributes): bytes, chunks, frames, failures, drop_reports,
-    heartbeats, crc_errors, malformed, gaps (sequence discontinuities),
-    lost (frames missing according to the sequence numbers), dropped (failures
-    the board reported dropped in-band), restarts (stream-start frames after
-    the first frame seen), out_of_order (sequence went backwards: a reboot
+    heartbeats, boots (boot frames: board reboots), supervisions (supervision
+    frames), crc_errors, malformed, gaps (sequence discontinuities),
+    lost (frames missing according to the sequence numbers), dropped (failure
+    and supervision frames the board reported dropped in-band), restarts
+    (stream-start frames after the first frame seen that are not boot frames:
+    a board that restarted without its boot frame reaching the host),
+    out_of_order (sequence went backwards: a reboot
     whose first frame was lost, or a duplicate). Bytes before the first
     delimiter are decoded like any chunk: a stream that starts mid-frame costs
     at most one error.
@@ -397,7 +466,6 @@ class StreamDecoder:
         self._pending = bytearray()
         self._overflow = False
         self._expected: int | None = None
-        self._after_boot = False  # the stream that follows a boot frame starts again: one reboot
         self.bytes = 0
         self.chunks = 0
         self.frames = 0
@@ -405,6 +473,7 @@ class StreamDecoder:
         self.drop_reports = 0
         self.heartbeats = 0
         self.boots = 0  # boot frames: board reboots, apart from actor restarts
+        self.supervisions = 0  # supervision frames: failures supervisors decided
         self.crc_errors = 0
         self.malformed = 0
         self.gaps = 0
@@ -449,8 +518,9 @@ class StreamDecoder:
         return {
             name: getattr(self, name)
             for name in (
-                "bytes", "chunks", "frames", "failures", "drop_reports", "heartbeats", "boots", "crc_errors",
-                "malformed", "gaps", "lost", "dropped", "restarts", "out_of_order",
+                "bytes", "chunks", "frames", "failures", "drop_reports", "heartbeats", "boots",
+                "supervisions", "crc_errors", "malformed", "gaps", "lost", "dropped", "restarts",
+                "out_of_order",
             )
         }  # fmt: skip
 
@@ -481,6 +551,8 @@ class StreamDecoder:
             self.dropped += rec.dropped
         elif isinstance(rec, Boot):
             self.boots += 1
+        elif isinstance(rec, Supervision):
+            self.supervisions += 1
         else:
             self.heartbeats += 1
         return rec
@@ -488,10 +560,9 @@ class StreamDecoder:
     def _track(self, rec: Record) -> None:
         expected = self._expected
         self._expected = (rec.seq + 1) & 0xFFFF
-        after_boot = self._after_boot
-        self._after_boot = isinstance(rec, Boot)
         if rec.stream_start:
-            if expected is not None and not after_boot:
+            # A boot frame opens the stream after a reboot (counted in boots).
+            if expected is not None and not isinstance(rec, Boot):
                 self.restarts += 1
             return
         if expected is None or rec.seq == expected:

@@ -81,16 +81,17 @@ from cellex.reset_record import FileStore, ResetRecord
 from cellex.root_escalation_sink import ROOT_RESET
 from cellex.supervision import ESCALATE, SupervisorStrategy
 from cellex.system import ActorSystem
+from cellex.telemetry_uart import UartFailureTelemetry
 
 record = ResetRecord(FileStore("cellex_reset.bin"))
 record.boot()
-cfg = ActorSystemConfig(max_actors=4).with_reset_record(record)
+uart = UartFailureTelemetry(board_config.telemetry_uart())
+cfg = ActorSystemConfig(max_actors=4).with_reset_record(record).with_failure_telemetry(uart)
 cfg.with_guardian_strategy(SupervisorStrategy(ESCALATE)).with_root_policy(ROOT_RESET)
 system = ActorSystem(cfg)
 system.spawn(Faulty(), "idle")
 sensor = system.spawn(Faulty(), "sensor")
 system.start()
-uart = board_config.telemetry_uart()
 send_boot_frame(uart, record, system)
 if record.boot_count < 2:
     sensor.tell(FAIL)
@@ -126,12 +127,19 @@ def test_virtual_board_reports_the_failure_that_reset_it_at_the_next_boot(tmp_pa
                 capture_output=True, timeout=60, check=True,
             )  # fmt: skip
             dec = StreamDecoder()
-            boots = []
+            records = []
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and len(boots) < 2:
-                boots += [r for r in dec.feed(tel.read(4096)) if isinstance(r, Boot)]
+            while time.monotonic() < deadline and sum(isinstance(r, Boot) for r in records) < 2:
+                records += dec.feed(tel.read(4096))
+    boots = [r for r in records if isinstance(r, Boot)]
     assert len(boots) == 2, (dec.stats(), dec.last_error)
     first, second = boots
+    # each boot frame opens the UART back-end's stream (seq 0); its failure frame follows as seq 1
+    failure = records[records.index(first) + 1]
+    assert (first.seq, first.stream_start, failure.kind, failure.seq, failure.stream_start) == (
+        0, True, "failure", 1, False,
+    )  # fmt: skip
+    assert (second.seq, dec.boots, dec.restarts, dec.lost) == (0, 2, 0, 0)
     assert (first.record_valid, first.boot_count, first.has_failure) == (False, 0, False)
     assert (second.record_valid, second.boot_count, second.has_failure) == (True, 1, True)
     assert (second.failure_path, second.failure_error_type, second.failure_stage) == (

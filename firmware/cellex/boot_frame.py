@@ -1,15 +1,14 @@
 # cellex.boot_frame: the boot frame (wire format v1, frame type 0 kind 1; docs/boot-frame.md).
 # MIT licence.
 #
-# Sent once at start, before the telemetry stream's first frame: why the
-# board booted (machine.reset_cause(), as a portable code) and what the
-# reset-surviving record (cellex.reset_record) kept from the run before.
-# Runs once at boot, so it may allocate; it never raises into the caller.
+# Sent once at start as the first frame of the UART back-end's stream
+# (sequence number 0, stream start): why the board booted
+# (machine.reset_cause(), as a portable code) and what the reset-surviving
+# record (cellex.reset_record) kept from the run before. Runs once at boot,
+# so it may allocate; it never raises into the caller.
 from cellex.compat import ticks_ms
-from cellex.reset_record import ERROR_NAMES
-
-FRAME_TYPE_EXTENDED = 0
-KIND_BOOT = 1
+from cellex.reset_record import error_name
+from cellex.wire import KIND_BOOT, TYPE_EXTENDED, U30
 
 # Portable reset causes (machine.reset_cause() values differ per port).
 CAUSE_UNKNOWN = 0
@@ -49,7 +48,7 @@ def reset_cause():
 
 
 def _varint(out, v):
-    v &= 0x3FFFFFFF
+    v &= U30
     while v >= 0x80:
         out.append((v & 0x7F) | 0x80)
         v >>= 7
@@ -101,18 +100,19 @@ def _cobs(data):
     return out
 
 
-def encode_boot_frame(timestamp_ms, cause, valid, boot_count, running=None, failure=None, seq=0):
+def encode_boot_frame(timestamp_ms, cause, valid, boot_count, running=None, failure=None, seq=0, start=True):
     """The boot frame on the wire (COBS, 0x00 delimiter included), as bytes.
 
     running: (actor_id, path_text) of the actor that was in receive() at the reset, or None
     failure: (actor_id, path_text, error_name, stage, sequence, uptime_ms), or None
-    The frame opens a stream (stream start bit, seq 0 by default).
+    seq, start: the stream's sequence number and stream-start bit; a boot frame
+    sent first by the UART back-end (send_boot_frame) has seq 0 and start set.
     """
     body = bytearray()
-    body.append((1 << 5) | 0x10 | (FRAME_TYPE_EXTENDED << 2))
+    body.append((1 << 5) | (0x10 if start else 0) | (TYPE_EXTENDED << 2))
     body.append(seq & 0xFF)
     body.append((seq >> 8) & 0xFF)
-    ts = timestamp_ms & 0x3FFFFFFF
+    ts = timestamp_ms & U30
     body.extend(bytes((ts & 0xFF, (ts >> 8) & 0xFF, (ts >> 16) & 0xFF, ts >> 24)))
     body.append(KIND_BOOT)
     body.append(cause)
@@ -148,7 +148,7 @@ def _path_of(system, actor_id):
     return ""
 
 
-def boot_frame(record, system=None, cause=None, timestamp_ms=None):
+def boot_frame(record, system=None, cause=None, timestamp_ms=None, seq=0, start=True):
     """The boot frame for what `record` (a ResetRecord after boot()) found.
 
     Paths are looked up by actor id in `system` (spawned the same way on
@@ -163,22 +163,30 @@ def boot_frame(record, system=None, cause=None, timestamp_ms=None):
     if record.valid and record.running_id:
         running = (record.running_id, _path_of(system, record.running_id))
     if record.valid and record.has_failure:
-        name = ERROR_NAMES[record.error_index] if record.error_index < len(ERROR_NAMES) else ""
+        name = error_name(record.error_index)
         failure = (
             record.actor_id, _path_of(system, record.actor_id), name, record.stage, record.sequence,
             record.uptime_ms,
         )  # fmt: skip
-    return encode_boot_frame(timestamp_ms, cause, record.valid, record.boot_count, running, failure)
+    return encode_boot_frame(
+        timestamp_ms, cause, record.valid, record.boot_count, running, failure, seq, start
+    )
 
 
-def send_boot_frame(writer, record, system=None, cause=None):
-    """Write the boot frame to `writer` (a UART / stream) whole. Returns True if written;
-    never raises (a boot must not fail on its report)."""
+def send_boot_frame(telemetry, record, system=None, cause=None):
+    """Send the boot frame as the first frame of `telemetry`'s stream.
+
+    telemetry: the UartFailureTelemetry back-end that carries the board's
+    telemetry (anything with send_encoded(), e.g. ctx.extensions' back-end):
+    the boot frame takes its sequence number 0 and opens its stream, and the
+    back-end's next frame is number 1, so the host sees one stream start per
+    boot. Call after spawning and system.start(), before any failure.
+    Returns True if written whole; never raises (a boot must not fail on its
+    report).
+    """
     try:
-        frame = boot_frame(record, system, cause)
-        # a 0x00 first ends whatever was on the line before (wire-format §1)
-        writer.write(b"\x00")
-        n = writer.write(frame)
-        return n is None or n == len(frame)
+        return bool(
+            telemetry.send_encoded(lambda seq, start: boot_frame(record, system, cause, seq=seq, start=start))
+        )
     except Exception:  # noqa: BLE001
         return False

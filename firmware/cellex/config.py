@@ -70,6 +70,48 @@ class ActorSystemConfig:
         self.root_policy = ROOT_STOP
         self.reset = None
         self.reset_record = None
+        self.supervised_telemetry = False
+        self.watchdog_ms = 0
+        self.watchdog = None
+
+    def with_watchdog(self, timeout_ms, wdt=None):
+        """Reset the board when dispatching stops making progress for `timeout_ms`.
+
+        At system.start() a watchdog is made (machine.WDT(timeout=timeout_ms),
+        unless `wdt`, an object with feed(), is given) and fed at each
+        run() and before each actor's turn, so an actor whose receive() never
+        returns lets it reset the board. With a reset record
+        (with_reset_record), the actor in receive() is kept in it before each
+        turn, and the next boot's frame names it (cellex.boot_frame). Start
+        run_forever() (or your loop calling run()) within timeout_ms of
+        start(), and keep idle hooks shorter than it.
+        """
+        if timeout_ms <= 0:
+            raise ValueError("watchdog timeout must be > 0 ms, got %d" % timeout_ms)
+        if wdt is not None and not callable(getattr(wdt, "feed", None)):
+            raise ValueError("watchdog needs a feed() method: %r" % (wdt,))
+        self.watchdog_ms = timeout_ms
+        self.watchdog = wdt
+        return self
+
+    def make_watchdog(self):
+        """The watchdog with_watchdog() asked for, started now (None when not configured)."""
+        if not self.watchdog_ms:
+            return None
+        if self.watchdog is None:
+            import machine
+
+            self.watchdog = machine.WDT(timeout=self.watchdog_ms)  # pyright: ignore[reportAttributeAccessIssue]
+        return self.watchdog
+
+    def with_supervised_failure_telemetry(self, enabled=True):
+        """Also send every failure a supervisor decides (restarted / resumed / stopped)
+        to the telemetry back-end: its on_supervised(info), a supervision frame on
+        the UART (wire type 0, kind 2). Off by default: telemetry then sees root
+        failures only. Counted like root failures (counters.telemetry_calls,
+        telemetry_errors); allocates nothing per failure."""
+        self.supervised_telemetry = bool(enabled)
+        return self
 
     def with_reset_record(self, record):
         """Keep every root failure in `record` (cellex.reset_record.ResetRecord), before

@@ -20,16 +20,18 @@
 #   w1  running actor: [23:12] id ^ 0xFFF, [11:0] id (0: none) -- checked by
 #       its complement, not by the CRC, so the per-dispatch write is one store
 #   w2  [29] a failure is recorded  [28:21] actor id (0..255, 255: above)
-#       [20:15] error index (ERROR_NAMES)  [14:11] stage (15: 15 or more)
+#       [20:15] error index (error_index(): wire code + 1, 0 other)
+#       [14:11] stage (15: 15 or more)
 #       [10:0] low 11 bits of the root's failure sequence number
 #   w3  uptime in ms at the failure (saturates at 2**30 - 1, ~12 days)
 #
 # A cold power-on leaves the registers at 0 (no magic): not valid. The CRC
 # catches a half-written record (a reset between two stores).
 from cellex.compat import const, micropython
+from cellex.wire import U30 as _WORD_MASK
+from cellex.wire import error_code, error_names
 
 _MAGIC = const(0x2D)  # 0b101101
-_MASK30 = const(0x3FFFFFFF)
 
 # Native code reads these from plain globals, never as literals: the native
 # emitter for ARMv6-M (Cortex-M0+, RP2040) loads an int of 2**15 or more
@@ -39,56 +41,23 @@ _MASK30 = const(0x3FFFFFFF)
 # the wrong halfwords: on the chip `x > 0x1FFFFF` was always true and
 # `& 0x3FFFFFFF` gave garbage, depending on where the linker put the code.
 # A global lookup allocates nothing.
-_WORD_MASK = _MASK30
 _LOW16 = 0xFFFF
 _MAGIC_W0 = _MAGIC << 24
 _FAILURE_BIT = 1 << 29
 
-# Error classes a record can name after a reset (index into this tuple;
-# 0: any other class). Names, not classes, so the host decoder shares it.
-ERROR_NAMES = (
-    "",
-    "Exception",
-    "ValueError",
-    "TypeError",
-    "RuntimeError",
-    "KeyError",
-    "IndexError",
-    "AttributeError",
-    "ZeroDivisionError",
-    "OSError",
-    "MemoryError",
-    "NotImplementedError",
-    "AssertionError",
-    "OverflowError",
-    "StopIteration",
-    "LookupError",
-    "ArithmeticError",
-    "NameError",
-    "ImportError",
-    "UnicodeError",
-    "RecursionError",
-)
-_ERROR_CLASSES = (
-    None, Exception, ValueError, TypeError, RuntimeError, KeyError, IndexError, AttributeError,
-    ZeroDivisionError, OSError, MemoryError, NotImplementedError, AssertionError, OverflowError,
-    StopIteration, LookupError, ArithmeticError, NameError, ImportError, UnicodeError,
-    RuntimeError,  # RecursionError: MicroPython has none; never matched before RuntimeError
-)  # fmt: skip
-
-
+# A record names the error by its wire code (cellex.wire's well-known names,
+# wire-format §4) + 1; 0: any other class.
 @micropython.native
 def error_index(error):
-    """The ERROR_NAMES index of `error`'s class (0: not in the table). Allocates nothing."""
-    cls = type(error)
-    classes = _ERROR_CLASSES
-    i = 1
-    n = len(classes)
-    while i < n:
-        if classes[i] is cls:
-            return i
-        i += 1
-    return 0
+    """The record's index of `error`'s class: its wire code + 1 (0: not a well-known name).
+    Allocates nothing."""
+    return error_code(error.__class__.__name__) + 1
+
+
+def error_name(index):
+    """The class name a record's error index stands for ("" for 0: another class)."""
+    names = error_names()
+    return names[index - 1] if 0 < index <= len(names) else ""
 
 
 @micropython.native
@@ -124,7 +93,8 @@ def crc8_words(w0, w2, w3):
 
 @micropython.native
 def running_word(actor_id):
-    """w1 for `actor_id` (0: none): the id and its complement."""
+    """w1 for `actor_id` (0: none): the id and its complement. (The scheduler computes
+    the same inline: cellex.scheduler.)"""
     actor_id &= 0xFFF
     return actor_id | ((actor_id ^ 0xFFF) << 12)
 
@@ -135,7 +105,7 @@ class ResetRecord:
     After boot(): `valid` (a record was there), `boot_count` (boots counted
     while the record stayed valid, this one included; 1 after a cold start),
     and, when `has_failure`, the last root failure before the reset:
-    `actor_id`, `error_index` (ERROR_NAMES), `stage`, `sequence` (low 11
+    `actor_id`, `error_index` (error_name()), `stage`, `sequence` (low 11
     bits), `uptime_ms`; `running_id`: the actor that was in receive() when
     the board reset (0: none, or not tracked).
     record_failure() and set_running() allocate nothing.
@@ -153,6 +123,8 @@ class ResetRecord:
         self.uptime_ms = 0
         self.running_id = 0
         self._boots = 0  # this boot's count, as written
+        # Where w1 lives: slot[key] = word is one store (see running_slot()).
+        self._slot, self._key = store.running_slot()
 
     def read(self):
         """Decode the store into the attributes (no writes). Returns `valid`."""
@@ -174,7 +146,7 @@ class ResetRecord:
         self.error_index = (w2 >> 15) & 0x3F
         self.stage = (w2 >> 11) & 0xF
         self.sequence = w2 & 0x7FF
-        self.uptime_ms = w3 & _MASK30
+        self.uptime_ms = w3 & _WORD_MASK
         rid = w1 & 0xFFF
         self.running_id = rid if ((w1 >> 12) & 0xFFF) == (rid ^ 0xFFF) else 0
         return True
@@ -209,8 +181,19 @@ class ResetRecord:
 
     @micropython.native
     def set_running(self, actor_id):
-        """The actor now in receive() (0: none). One store write; allocates nothing."""
-        self.store.write(1, running_word(actor_id))
+        """The actor now in receive() (0: none). One store; allocates nothing.
+
+        The scheduler does the same inline before each turn when a watchdog
+        is configured (ActorSystemConfig.with_watchdog), through running_slot().
+        """
+        i = actor_id & 0xFFF
+        self._slot[self._key] = i | ((i ^ 0xFFF) << 12)
+
+    def running_slot(self):
+        """(slot, key): `slot[key] = running_word(id)` keeps the running actor (w1), at
+        once where the store is memory that survives a reset, written through to a file
+        for a FileStore. Allocates nothing."""
+        return self._slot, self._key
 
     def clear(self):
         """Invalidate the record (as a cold power-on leaves it)."""
@@ -249,6 +232,10 @@ class MemoryStore:
     def flush(self):
         pass
 
+    def running_slot(self):
+        """(words, 1): the running-actor word is words[1]."""
+        return self.words, 1
+
 
 # RP2040: WATCHDOG_BASE 0x40058000, SCRATCH0 at +0x0c (SCRATCH0-3: 0x0c..0x18).
 RP2_SCRATCH0 = const(0x4005800C)
@@ -261,19 +248,25 @@ class _Mem32Store:
         import machine
 
         self._mem32 = machine.mem32  # pyright: ignore[reportAttributeAccessIssue]
-        self._base = base
+        # The four addresses, made once: above 2**30 they are big ints on a
+        # 32-bit board, so `base + 4 * i` would allocate one at every access.
+        self._addr = tuple(base + 4 * i for i in range(4))
 
     @micropython.native
     def read(self, i):
-        return self._mem32[self._base + 4 * i] & _WORD_MASK
+        return self._mem32[self._addr[i]] & _WORD_MASK
 
     @micropython.native
     def write(self, i, value):
-        self._mem32[self._base + 4 * i] = value
+        self._mem32[self._addr[i]] = value
 
     @micropython.native
     def flush(self):
         pass
+
+    def running_slot(self):
+        """(machine.mem32, address of word 1): one register store."""
+        return self._mem32, self._addr[1]
 
 
 class Rp2ScratchStore(_Mem32Store):
@@ -323,6 +316,7 @@ class FileStore:
             self._buf[:] = data
         self._file = f
         self._dirty = False
+        self._w1 = memoryview(self._buf)[4:8]  # word 1, written through by __setitem__
 
     @micropython.native
     def read(self, i):
@@ -348,6 +342,24 @@ class FileStore:
             f.write(self._buf)
             f.flush()
             self._dirty = False
+
+    @micropython.native
+    def __setitem__(self, i, value):
+        # store[i] = value: write(i, value), and word 1 (the running actor, a
+        # store per dispatch) straight to the file without rewriting the rest.
+        self.write(i, value)
+        if i == 1:
+            f = self._file
+            f.seek(4)
+            f.write(self._w1)
+            f.flush()
+        else:
+            self.flush()
+
+    def running_slot(self):
+        """(self, 1): `store[1] = word` writes the word through to the file, so it is
+        there when the process is killed (the virtual board's watchdog)."""
+        return self, 1
 
     def close(self):
         self.flush()

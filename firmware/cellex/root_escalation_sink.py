@@ -6,13 +6,19 @@
 # failure telemetry exactly once: the failure is copied into a free slot of
 # the snapshot pool and handed to the back-end, observed by the metrics sink
 # when configured. Then the root policy: stop the failing subtree, or flush
-# telemetry and reset the board. Every step that can raise is caught and
+# telemetry and reset the board. Failures a supervisor decided below the
+# root (report()) go to the event listener and, when the config asks, to the
+# back-end's on_supervised(). Every step that can raise is caught and
 # counted; none of it allocates.
 from cellex.compat import const, micropython, ticks_diff, ticks_us
 from cellex.metrics import TELEMETRY_INVOKED
 from cellex.snapshot import SnapshotPool
 from cellex.supervision import ESCALATE
 from cellex.telemetry import FailureTelemetryObservationConfig, default_failure_telemetry
+
+# Sequence numbers wrap at 2**30 (small ints on a 32-bit board). An imported
+# plain global, never a literal in native code (see cellex.wire.U30).
+from cellex.wire import U30 as _SEQUENCE_WRAP
 
 # Root policies
 ROOT_STOP = 0  # stop the top-level actor the failure escalated from, and its subtree
@@ -23,11 +29,6 @@ ROOT_RESET = 1  # flush telemetry, then call the reset function (machine.reset o
 # level is a dispatch plus the native escalation path on the C stack: on the
 # emulated RP2040 three levels overflowed it inside the test runner, two fit.
 MAX_NESTING = const(2)
-_SEQUENCE_MASK = const(0x3FFFFFFF)  # stays a small int on 32-bit boards
-# The same mask as a plain global for @micropython.native code: native code
-# frozen for ARMv6-M (RP2040) misloads int literals of 2**15 or more (see
-# cellex.reset_record), so native code here reads big masks from globals.
-_SEQUENCE_WRAP = _SEQUENCE_MASK
 
 
 class FailureInfo:
@@ -62,6 +63,7 @@ class RootEscalationSink:
 
     def __init__(self, system, config):
         self._system = system
+        self._config = config
         self._counters = system.counters
         self._ticks_ms = config.ticks_ms
         self.event_handler = config.event_handler
@@ -70,6 +72,10 @@ class RootEscalationSink:
         self.observation = FailureTelemetryObservationConfig() if obs is None else obs
         # `is None`, not `or`: an empty ring buffer has len() 0 and is falsy.
         self.telemetry = default_failure_telemetry() if config.telemetry is None else config.telemetry
+        # Supervised failures to telemetry too (config.supervised_telemetry)?
+        # Settled with the back-end (see _set_telemetry()).
+        self._supervised_telemetry = config.supervised_telemetry
+        self._to_telemetry = False
         self.policy = config.root_policy
         self._reset = config.reset
         # cellex.reset_record.ResetRecord: every root failure is kept there
@@ -77,18 +83,24 @@ class RootEscalationSink:
         self.reset_record = config.reset_record
         self.builder_error = None
         self.sequence = 0
-        # Failures decided below the root go to the event listener (telemetry sees
-        # root failures only: the wire format has no supervised-failure frame yet).
+        # Failures decided below the root are numbered apart from root failures.
         self.supervised_sequence = 0
         # report() has something to do (read by the escalation sink first)
-        self.reporting = self.event_listener is not None
+        self.reporting = False
+        self._set_telemetry(self.telemetry)
         self._infos = [FailureInfo() for _ in range(MAX_NESTING)]
         self._depth = 0
         self.pool = None
 
     def start(self, slots):
-        """Create the snapshot pool (called by ActorSystem.start)."""
+        """Create the snapshot pool and start the configured watchdog (called by ActorSystem.start)."""
         self.pool = SnapshotPool(slots)
+        wdt = self._config.make_watchdog()
+        if wdt is not None:
+            # The scheduler feeds it and keeps the running actor in the record.
+            record = self.reset_record
+            slot, key = (None, None) if record is None else record.running_slot()
+            self._system.scheduler.watch(wdt.feed, slot, key)
 
     def apply_builder(self, ctx, builder):
         """Install the back-end builder(ctx) returns; on error keep the current one.
@@ -105,7 +117,15 @@ class RootEscalationSink:
             self._counters.builder_errors += 1
             self.builder_error = e
             return
+        self._set_telemetry(telemetry)
+
+    def _set_telemetry(self, telemetry):
+        # The back-end is sent supervised failures when the config asks and it
+        # has on_supervised() (FailureTelemetry's interface).
         self.telemetry = telemetry
+        takes = callable(getattr(telemetry, "on_supervised", None))
+        self._to_telemetry = self._supervised_telemetry and takes
+        self.reporting = self.event_listener is not None or self._to_telemetry
 
     @micropython.native
     def on_failure(self, actor, subject, error, stage):
@@ -148,11 +168,13 @@ class RootEscalationSink:
 
     @micropython.native
     def report(self, actor, subject, error, decision, stage):
-        """A failure a supervisor decided (RESTART / RESUME / STOP): to the event listener."""
+        """A failure a supervisor decided (RESTART / RESUME / STOP): to the event listener
+        and, when configured, to the back-end's on_supervised() (counted and observed
+        like a root failure's telemetry call)."""
         counters = self._counters
         counters.supervised += 1
         listener = self.event_listener
-        if listener is None:
+        if listener is None and not self._to_telemetry:
             return
         seq = self.supervised_sequence
         self.supervised_sequence = (seq + 1) & _SEQUENCE_WRAP
@@ -170,10 +192,13 @@ class RootEscalationSink:
             info.stage = stage
             info.sequence = seq
             info.timestamp_ms = self._ticks_ms()
-            try:
-                listener(info)
-            except Exception:  # noqa: BLE001 - a raising listener must not stop supervision
-                counters.listener_errors += 1
+            if listener is not None:
+                try:
+                    listener(info)
+                except Exception:  # noqa: BLE001 - a raising listener must not stop supervision
+                    counters.listener_errors += 1
+            if self._to_telemetry:
+                self._dispatch(info, True)
             info.actor = info.subject = info.error = None
         finally:
             self._depth = depth
@@ -210,13 +235,16 @@ class RootEscalationSink:
             return
         try:
             snapshot.capture(info)
-            self._dispatch(snapshot)
+            self._dispatch(snapshot, False)
         finally:
             pool.release(snapshot)
 
     @micropython.native
-    def _dispatch(self, snapshot):
-        # The seed's FailureTelemetryShared.with_ref_observed.
+    def _dispatch(self, item, supervised):
+        # One telemetry call: a root failure's snapshot to on_failure(), or a
+        # supervised failure's FailureInfo to on_supervised(); counted in
+        # telemetry_calls (its raising in telemetry_errors) and observed by
+        # the metrics sink.
         counters = self._counters
         counters.telemetry_calls += 1
         obs = self.observation
@@ -224,7 +252,10 @@ class RootEscalationSink:
         timed = metrics is not None and obs.capture_timing
         t0 = ticks_us() if timed else 0
         try:
-            self.telemetry.on_failure(snapshot)
+            if supervised:
+                self.telemetry.on_supervised(item)
+            else:
+                self.telemetry.on_failure(item)
         except Exception:  # noqa: BLE001 - back-ends never raise into the runtime
             counters.telemetry_errors += 1
         if metrics is not None:

@@ -12,6 +12,9 @@
 from cellex.compat import clear_traceback, const, micropython, ticks_diff
 
 _RUNNING = const(0)  # = actor_ref.RUNNING; const() only inlines within its own module
+# The reset record's running word for "no actor" (cellex.reset_record.running_word(0));
+# a plain global: native code must not hold a literal of 2**15 or more (see cellex.wire.U30).
+_NO_ACTOR = 0xFFF000
 
 
 class ReadyQueueScheduler:
@@ -45,6 +48,30 @@ class ReadyQueueScheduler:
         self._deadlines = deadlines
         self._clock = clock
         self._posts = posts
+        self._watched = False
+        self._feed = None
+        self._slot = None
+        self._key = None
+
+    def watch(self, feed, slot=None, key=None):
+        """Feed a watchdog while dispatching makes progress, and keep the running actor.
+
+        feed()    called at each run() and before each actor's turn (e.g. a
+                  machine.WDT's feed): an actor whose receive() never returns
+                  stops the feeding, and the watchdog resets the board.
+        slot, key where the actor in receive() is kept: before each turn
+                  `slot[key] = running word of its id` (a reset record's
+                  running_slot(): cellex.reset_record), and the word for no
+                  actor when run() returns. slot None: not kept.
+        Set once, before running (ActorSystem.start does it for
+        ActorSystemConfig.with_watchdog). Allocates nothing per turn.
+        """
+        self._feed = feed
+        if slot is None:
+            slot, key = [0], 0  # not kept: stored where nobody reads it (no test per turn)
+        self._slot = slot
+        self._key = key
+        self._watched = True
 
     def enqueue(self, ref):
         """Put a ready actor at the back of the queue (the caller set ref._queued)."""
@@ -66,6 +93,9 @@ class ReadyQueueScheduler:
         cap = self._capacity
         deadlines = self._deadlines
         posts = self._posts
+        watched = self._watched  # (one local: CPython's gross check counts frame size too)
+        if watched:
+            self._feed()
         done = 0
         while done != budget:
             if deadlines.armed:
@@ -90,6 +120,12 @@ class ReadyQueueScheduler:
                 continue  # paused or stopped after it was queued
             # ref._queued stays True during its turn: a tell() to it from its
             # own receive() (or anyone's) does not queue it a second time.
+            if watched:
+                # The watchdog sees progress; the record, who runs now (one
+                # store of its running word, computed inline: ~a call cheaper).
+                self._feed()
+                i = ref.id & 0xFFF
+                self._slot[self._key] = i | ((i ^ 0xFFF) << 12)
             mail = ref._mail
             mcap = ref.capacity
             receive = ref._receive
@@ -139,6 +175,8 @@ class ReadyQueueScheduler:
             else:
                 ref._queued = False
         self._counters.delivered += done
+        if watched:
+            self._slot[self._key] = _NO_ACTOR
         return done
 
     def _interrupted(self, ref, turn, done):

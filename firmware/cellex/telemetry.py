@@ -14,9 +14,19 @@ class FailureTelemetry:
     root swallows and counts it (SystemCounters.telemetry_errors). The
     snapshot is only valid during the call. flush() pushes out anything
     buffered, synchronously; the root calls it before a board reset.
+
+    on_supervised(info) is called once per failure a supervisor decided
+    (restarted, resumed, stopped), only when the system's config turned it on
+    (ActorSystemConfig.with_supervised_failure_telemetry()). `info` is the
+    root's FailureInfo (actor, error, decision, stage, sequence,
+    timestamp_ms), valid only during the call; same rules as on_failure().
+    A back-end without this method is not sent supervised failures.
     """
 
     def on_failure(self, snapshot):
+        pass
+
+    def on_supervised(self, info):
         pass
 
     def flush(self):
@@ -36,7 +46,7 @@ def default_failure_telemetry():
 
 
 class FailureTelemetryObservationConfig:
-    """Run-time switch for observing telemetry calls (the seed's observation config).
+    """Run-time switch for observing telemetry calls: counted, and timed if asked.
 
     metrics         a MetricsSink, or None: with a sink, each telemetry call is
                     recorded as a TELEMETRY_INVOKED event

@@ -17,15 +17,13 @@
 # for the usual case (nothing to report, line at a frame boundary, sized
 # writer); `_slow` says when it cannot take it.
 from cellex.compat import clear_traceback, const, copy_bytes, micropython, ticks_ms
-from cellex.wire import BUF_SIZE, encode_drop_report, encode_failure, encode_heartbeat
+from cellex.wire import BUF_SIZE, encode_drop_report, encode_failure, encode_heartbeat, encode_supervision
+from cellex.wire import U30 as _WRAP
 
-# Counters wrap at 2**30 (MicroPython's small ints on a 32-bit board; the
-# wire carries them modulo 2**30). The mask is a plain global, not a const():
-# native code on ARMv6-M (RP2040) loads a constant above 0x7FFF from a word
-# placed in the code, and MicroPython 1.28 freezes ARMv6-M native code only
-# 2-byte aligned, so that load can read the wrong word: this module's native
-# code holds no such constant (host_tests/test_wire_decoder.py checks it).
-_WRAP = 0x3FFFFFFF
+# Counters wrap at 2**30 (_WRAP: MicroPython's small ints on a 32-bit board;
+# the wire carries them modulo 2**30). An imported plain global, never a
+# literal in native code (see cellex.wire.U30; host_tests/test_wire_decoder.py
+# checks that this module's native code loads no big constant).
 
 
 @micropython.native
@@ -80,8 +78,10 @@ class UartFailureTelemetry:
 
     Counters (attributes, each wraps at 2**30):
       failures            on_failure() calls
+      supervised          on_supervised() calls (supervision frames asked for)
       frames_sent         frames written whole (failures, drop reports, heartbeats)
-      frames_dropped      failures not written whole (each one reported in-band later)
+      frames_dropped      failures and supervision frames not written whole (each one
+                          reported in-band later)
       frames_torn         frames of any type the writer took only part of, or raised
                           on, then made undecodable on the wire (see the module notes)
       drops_reported      dropped failures the host has been told about
@@ -124,6 +124,7 @@ class UartFailureTelemetry:
         self._fill = 0
         self._slow = True  # on_failure() takes the general path (see _set_slow())
         self.failures = 0
+        self.supervised = 0
         self.frames_sent = 0
         self.frames_dropped = 0
         self.frames_torn = 0
@@ -188,6 +189,44 @@ class UartFailureTelemetry:
             return
         if not self._send(n):
             self._dropped()
+
+    @micropython.native
+    def on_supervised(self, info):
+        """Encode and write one supervision frame (wire type 0, kind 2) for a failure a
+        supervisor decided. Dropped and reported like a failure frame; never raises;
+        allocates nothing."""
+        self.supervised = _add(self.supervised, 1)
+        if self.drops_pending:
+            self._report_drops()
+        try:
+            actor = info.actor
+            n = encode_supervision(
+                self._buf, self._seq, info.timestamp_ms, self._start, info.sequence, actor.id,
+                actor.path.segments, info.error.__class__.__name__, info.decision, info.stage,
+            )  # fmt: skip
+        except Exception as e:  # noqa: BLE001
+            clear_traceback(e)
+            self.encode_errors = _add(self.encode_errors, 1)
+            self._dropped()
+            return
+        if not self._send(n):
+            self._dropped()
+
+    def send_encoded(self, encode):
+        """Write one frame made by encode(seq, start) -> bytes as this stream's next frame.
+
+        For frames made outside this module at start-up, such as the boot
+        frame (cellex.boot_frame.send_boot_frame): it takes the stream's
+        sequence number and stream-start bit, so it opens the stream when it
+        comes first. Allocates (start-up only). True when it went out whole;
+        a frame that did not is not counted as a dropped failure.
+        """
+        frame = encode(self._seq, self._start)
+        n = len(frame)
+        if n > BUF_SIZE:
+            raise ValueError("frame of %d bytes does not fit the buffer" % n)
+        self._buf[:n] = frame
+        return self._send(n)
 
     @micropython.native
     def heartbeat(self, snapshots_dropped=0):

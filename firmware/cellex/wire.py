@@ -20,9 +20,13 @@ from cellex.compat import MICROPYTHON, const, copy_bytes, copy_str, micropython
 
 # Public API values: format version, frame types, limits (bytes of UTF-8).
 VERSION = const(1)
+TYPE_EXTENDED = const(0)  # a kind byte follows the header (docs/boot-frame.md, §12)
 TYPE_FAILURE = const(1)
 TYPE_DROP_REPORT = const(2)
 TYPE_HEARTBEAT = const(3)
+# Kinds of extended frames (the byte after the header).
+KIND_BOOT = const(1)  # cellex.boot_frame
+KIND_SUPERVISION = const(2)  # a failure a supervisor decided (encode_supervision)
 MAX_PATH_DEPTH = const(8)
 MAX_SEGMENT = const(24)
 MAX_ERROR_TYPE = const(32)
@@ -53,14 +57,15 @@ _S_TRUNCATED = const(0x80)
 _S_MARK = const(0x40)
 _S_LEN = const(0x3F)
 # Numbers on the wire are taken modulo 2**30 (MicroPython's small-int range).
-_U30 = const(0x3FFFFFFF)
-# The same mask for the native and viper code: a plain global there, or built
-# from small constants at run time. Native code on ARMv6-M (RP2040) loads a
+# U30 is the one definition of that mask: the host decoder, the boot frame,
+# the root and the UART back-end import it. A plain global, not a const(),
+# because native code reads it: native code on ARMv6-M (RP2040) loads a
 # constant above 0x7FFF (0xFFFF in viper) from a word placed in the code, and
 # MicroPython 1.28 freezes ARMv6-M native code only 2-byte aligned, so that
-# load can read the wrong word. host_tests/test_wire_decoder.py checks that
-# this module's native code holds no such load.
-_MASK30 = 0x3FFFFFFF
+# load can read the wrong word (a global lookup allocates nothing; the viper
+# code builds the mask from small constants). host_tests/test_wire_decoder.py
+# checks that this module's native code holds no such load.
+U30 = 0x3FFFFFFF
 # The body is written at _RAW, after the first COBS code byte. Body + CRC of
 # up to 254 bytes (every frame but the longest) have no COBS block of 254
 # non-zero bytes, so COBS only replaces each zero in place by the distance to
@@ -196,6 +201,40 @@ if MICROPYTHON:
     _len = len
 
     @micropython.viper
+    def error_code(name) -> int:
+        """The wire code of a well-known error name (its index in error_names()), or -1.
+
+        No allocation. (encode_failure does the same lookup inline: a call
+        from viper code costs about as much as the lookup.)
+        """
+        if name.__class__ is not _str:
+            return -1
+        th = ptr8(_TABLES)  # noqa: F821
+        src = ptr8(name)  # noqa: F821
+        n = 0
+        v = 0
+        while n <= _NAME_MAX:
+            b = src[n]
+            if b == 0:
+                break
+            v = (v * _NAME_HASH_MUL + b) & 0xFFFF
+            n += 1
+        if n > _NAME_MAX:
+            return -1
+        k = int(th[_NAME_SLOTS + ((v >> 3) & 63)]) - 1
+        if k < 0:
+            return -1
+        p = _ERROR_NAMES + (th[_NAME_AT + 2 * k] | (th[_NAME_AT + 2 * k + 1] << 8))
+        if th[p] != n:
+            return -1
+        i = 0
+        while i < n:
+            if th[p + 1 + i] != src[i]:
+                return -1
+            i += 1
+        return k
+
+    @micropython.viper
     def crc16(buf: ptr8, start: int, end: int) -> int:  # noqa: F821
         """CRC-16/IBM-3740 of buf[start:end]; no allocation."""
         th = ptr8(_TABLES)  # noqa: F821 - CRC_HI is at offset 0
@@ -299,7 +338,7 @@ if MICROPYTHON:
         str_type = _str
         th = ptr8(_TABLES)  # noqa: F821 - CRC_HI is at offset 0
         m30 = 0x7FFF
-        m30 = (m30 << 15) | m30  # _U30, without a 32-bit literal (see _MASK30)
+        m30 = (m30 << 15) | m30  # U30, without a 32-bit literal (see U30)
         path = snap.path
         depth = int(_len(path))
         omitted = 0
@@ -586,19 +625,9 @@ else:
     for _i, _name in enumerate(error_names()):
         _ERROR_CODES[_name] = _i
 
-    def _put_str(buf, p, s, cap):
-        # str8: header (bit 7 truncated, bits 0-5 length) then the UTF-8 bytes.
-        if type(s) is not str:
-            # Not text (e.g. an int tag value): sent empty and marked truncated.
-            buf[p] = _S_TRUNCATED
-            return p + 1
-        n = copy_str(buf, p + 1, s, cap)
-        if n < 0:
-            n = -1 - n
-            buf[p] = n | _S_TRUNCATED
-        else:
-            buf[p] = n
-        return p + 1 + n
+    def error_code(name):
+        """The wire code of a well-known error name (its index in error_names()), or -1."""
+        return _ERROR_CODES.get(name, -1) if type(name) is str else -1
 
     def encode_failure(buf, seq, snap, start):  # noqa: C901
         """Encode failure `snap` as frame `seq` into `buf` (BUF_SIZE bytes); returns its length."""
@@ -624,11 +653,11 @@ else:
             buf[q] = _sat(dropped, 15) | (_sat(omitted, 15) << 4)
             q += 1
         buf[_RAW] = h
-        q = _put_varint(buf, q, snap.sequence & _U30)
-        q = _put_varint(buf, q, snap.actor_id & _U30)
+        q = _put_varint(buf, q, snap.sequence & U30)
+        q = _put_varint(buf, q, snap.actor_id & U30)
         et = snap.error_type
-        code = _ERROR_CODES.get(et) if type(et) is str else None
-        if code is None:
+        code = error_code(et)
+        if code < 0:
             q = _put_str(buf, q, et, MAX_ERROR_TYPE)
         else:
             buf[q] = _S_MARK | code  # interned name
@@ -685,6 +714,22 @@ def _put_varint(buf, p, v):
     return p + 1
 
 
+@micropython.native
+def _put_str(buf, p, s, cap):
+    # str8: header (bit 7 truncated, bits 0-5 length) then the UTF-8 bytes.
+    if type(s) is not str:
+        # Not text (e.g. an int tag value): sent empty and marked truncated.
+        buf[p] = _S_TRUNCATED
+        return p + 1
+    n = copy_str(buf, p + 1, s, cap)
+    if n < 0:
+        n = -1 - n
+        buf[p] = n | _S_TRUNCATED
+    else:
+        buf[p] = n
+    return p + 1 + n
+
+
 def _sat(v, top):
     if v < 0:
         return 0
@@ -698,7 +743,7 @@ def _header_fields(buf, seq, timestamp_ms):
     # seq (u16) and timestamp (u32, modulo 2**30) after the header byte.
     buf[_RAW + 1] = seq & 0xFF
     buf[_RAW + 2] = (seq >> 8) & 0xFF
-    t = timestamp_ms & _MASK30
+    t = timestamp_ms & U30
     buf[_RAW + 3] = t & 0xFF
     buf[_RAW + 4] = (t >> 8) & 0xFF
     buf[_RAW + 5] = (t >> 16) & 0xFF
@@ -719,8 +764,8 @@ def _header(buf, frame_type, seq, timestamp_ms, start):
 def encode_drop_report(buf, seq, timestamp_ms, dropped, dropped_total, start):
     """A drop report into `buf`: `dropped` failures lost since the last report, `dropped_total` in all."""
     q = _header(buf, TYPE_DROP_REPORT, seq, timestamp_ms, start)
-    q = _put_varint(buf, q, dropped & _MASK30)
-    q = _put_varint(buf, q, dropped_total & _MASK30)
+    q = _put_varint(buf, q, dropped & U30)
+    q = _put_varint(buf, q, dropped_total & U30)
     return _seal(buf, q)
 
 
@@ -730,11 +775,49 @@ def encode_heartbeat(
 ):
     """A heartbeat into `buf`, carrying the back-end's counters (each modulo 2**30)."""
     q = _header(buf, TYPE_HEARTBEAT, seq, timestamp_ms, start)
-    q = _put_varint(buf, q, failures & _MASK30)
-    q = _put_varint(buf, q, frames_sent & _MASK30)
-    q = _put_varint(buf, q, frames_dropped & _MASK30)
-    q = _put_varint(buf, q, write_errors & _MASK30)
-    q = _put_varint(buf, q, snapshots_dropped & _MASK30)
+    q = _put_varint(buf, q, failures & U30)
+    q = _put_varint(buf, q, frames_sent & U30)
+    q = _put_varint(buf, q, frames_dropped & U30)
+    q = _put_varint(buf, q, write_errors & U30)
+    q = _put_varint(buf, q, snapshots_dropped & U30)
+    return _seal(buf, q)
+
+
+@micropython.native
+def encode_supervision(buf, seq, timestamp_ms, start, sequence, actor_id, path, error_type, decision, stage):
+    """A supervision frame (type 0 extended, kind 2) into `buf`; returns its length.
+
+    One failure a supervisor decided: `decision` is the directive applied
+    (cellex.supervision RESUME / RESTART / STOP / ESCALATE = resumed /
+    restarted / stopped / escalated), `stage` the supervisor hops (saturating
+    at 15), `sequence` the supervised-failure number, `path` the actor's
+    segments (the leaf-side MAX_PATH_DEPTH are sent), `error_type` its
+    exception's class name. Allocates nothing.
+    """
+    q = _header(buf, TYPE_EXTENDED, seq, timestamp_ms, start)
+    buf[q] = KIND_SUPERVISION
+    if stage < 0:
+        stage = 0
+    elif stage > 15:
+        stage = 15
+    buf[q + 1] = stage | ((decision & 3) << 4)
+    q = _put_varint(buf, q + 2, sequence & U30)
+    q = _put_varint(buf, q, actor_id & U30)
+    code = error_code(error_type)
+    if code < 0:
+        q = _put_str(buf, q, error_type, MAX_ERROR_TYPE)
+    else:
+        buf[q] = _S_MARK | code  # interned name
+        q += 1
+    depth = len(path)
+    i = 0
+    if depth > MAX_PATH_DEPTH:
+        i = depth - MAX_PATH_DEPTH  # the root-side segments left out
+    buf[q] = (depth - i) | ((15 if i > 15 else i) << 4)
+    q += 1
+    while i < depth:
+        q = _put_str(buf, q, path[i], MAX_SEGMENT)
+        i += 1
     return _seal(buf, q)
 
 
@@ -759,6 +842,13 @@ class FrameEncoder:
     def encode_drop_report(self, seq, timestamp_ms, dropped, dropped_total, start=False):
         """A drop report: `dropped` failures lost since the last report, `dropped_total` since start."""
         return encode_drop_report(self.buf, seq, timestamp_ms, dropped, dropped_total, start)
+
+    def encode_supervision(self, seq, timestamp_ms, sequence, actor_id, path, error_type, decision, stage,
+                           start=False):
+        """A supervision frame: one failure a supervisor decided (see encode_supervision())."""
+        return encode_supervision(
+            self.buf, seq, timestamp_ms, start, sequence, actor_id, path, error_type, decision, stage
+        )
 
     def encode_heartbeat(
         self, seq, timestamp_ms, failures, frames_sent, frames_dropped, write_errors, snapshots_dropped,

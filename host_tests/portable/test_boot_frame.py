@@ -7,7 +7,7 @@ from actors import FAIL
 from cellex.actor import Actor
 from cellex.boot_frame import CAUSE_WATCHDOG, boot_frame, encode_boot_frame
 from cellex.config import ActorSystemConfig
-from cellex.reset_record import ERROR_NAMES, MemoryStore, ResetRecord
+from cellex.reset_record import MemoryStore, ResetRecord, error_name
 from cellex.root_escalation_sink import ROOT_RESET
 from cellex.supervision import ESCALATE, SupervisorStrategy
 from cellex.system import ActorSystem
@@ -73,7 +73,7 @@ def test_root_reset_keeps_the_failure_in_the_record_before_it_resets():
     # the next boot, same spawns: the boot frame names the actor by path
     nxt = ResetRecord(store)
     assert nxt.boot()
-    assert (nxt.actor_id, ERROR_NAMES[nxt.error_index]) == (ref.id, "ValueError")
+    assert (nxt.actor_id, error_name(nxt.error_index)) == (ref.id, "ValueError")
     system2, _ = _system(nxt)
     frame = boot_frame(nxt, system2, cause=CAUSE_WATCHDOG, timestamp_ms=5)
     assert b"/user/sensor" in frame and b"ValueError" in frame

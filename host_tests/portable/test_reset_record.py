@@ -2,14 +2,15 @@
 # MIT licence.
 import support
 from cellex.reset_record import (
-    ERROR_NAMES,
     FileStore,
     MemoryStore,
     ResetRecord,
     crc8_words,
     error_index,
+    error_name,
     running_word,
 )
+from cellex.wire import error_names
 
 
 def test_a_cold_store_is_not_valid_and_boot_starts_counting_at_one():
@@ -36,7 +37,7 @@ def test_a_recorded_failure_and_the_running_actor_survive_into_the_next_boot():
     assert after.boot()
     assert after.boot_count == 2
     assert after.has_failure
-    assert (after.actor_id, ERROR_NAMES[after.error_index], after.stage) == (7, "OSError", 2)
+    assert (after.actor_id, error_name(after.error_index), after.stage) == (7, "OSError", 2)
     assert (after.sequence, after.uptime_ms, after.running_id) == (0x1234 & 0x7FF, 123456, 9)
     # this boot's record starts clean
     nxt = ResetRecord(store)
@@ -53,7 +54,7 @@ def test_every_word_stays_a_small_int_and_fields_saturate():
         assert 0 <= w < (1 << 30), hex(w)
     rec.read()
     assert (rec.actor_id, rec.stage, rec.uptime_ms) == (255, 15, (1 << 30) - 1)
-    assert ERROR_NAMES[rec.error_index] == "KeyError"
+    assert error_name(rec.error_index) == "KeyError"
 
 
 def test_a_torn_or_corrupted_record_is_not_valid():
@@ -81,10 +82,21 @@ def test_layout_matches_the_spec():
     w0, w1, w2, w3 = store.words
     assert w0 >> 24 == 0x2D and w0 & 0xFFFF == 1
     assert (w0 >> 16) & 0xFF == crc8_words(w0, w2, w3)
-    assert w2 == (1 << 29) | (7 << 21) | (9 << 15) | (2 << 11) | 42
+    # OSError is wire code 1 (wire-format §4): index 2
+    assert w2 == (1 << 29) | (7 << 21) | (2 << 15) | (2 << 11) | 42
     assert w3 == 5000 and w1 == running_word(0) == 0xFFF000
     assert crc8_words(0, 0, 0) == 0
+
+
+def test_a_record_names_errors_by_the_wire_codes_and_0_for_any_other_class():
+    names = error_names()
     assert error_index(Exception()) == 1 and error_index(support.SkipTest()) == 0
+    assert [error_index(e) for e in (OSError(), KeyError(), ZeroDivisionError())] == [
+        names.index("OSError") + 1, names.index("KeyError") + 1, names.index("ZeroDivisionError") + 1,
+    ]  # fmt: skip
+    assert (error_name(0), error_name(1), error_name(len(names)), error_name(len(names) + 1)) == (
+        "", "Exception", names[-1], "",
+    )  # fmt: skip
 
 
 def test_recording_a_failure_and_the_running_actor_take_no_heap_block():
@@ -122,7 +134,7 @@ def test_a_file_store_keeps_the_record_across_instances_and_writes_without_alloc
         store.close()
         after = ResetRecord(FileStore(path))
         assert after.boot() and after.has_failure
-        assert (after.actor_id, ERROR_NAMES[after.error_index], after.uptime_ms) == (2, "RuntimeError", 4242)
+        assert (after.actor_id, error_name(after.error_index), after.uptime_ms) == (2, "RuntimeError", 4242)
         after.store.close()
     finally:
         try:
