@@ -19,10 +19,10 @@
 import gc
 
 from cellex.actor import Actor
-from cellex.idle import default_idle  # imported here, not by run_forever() mid-run
 from cellex.ask import REPLIED, Call
 from cellex.config import ActorSystemConfig
 from cellex.dead_letters import ACTOR_STOPPED, EXPIRED, LATE_REPLY, MAILBOX_FULL
+from cellex.idle import default_idle  # imported here, not by run_forever() mid-run
 from cellex.stash import Stash
 from cellex.system import ActorSystem
 
@@ -178,11 +178,13 @@ def main():
     print(
         "cellex pipeline: done readings=%d published=%d filtered=%d average=%d logged=%d logger_dead=%d "
         "asks=%d replies=%d timeouts=%d deferred=%d late_replies=%d dead_letters=%d "
-        "watched_full=%d watched_late=%d watched_stopped=%d watched_expired=%d failures=%d heap_run=%d answers=%s"
+        "watched_full=%d watched_late=%d watched_stopped=%d watched_expired=%d failures=%d heap_run=%d "
+        "answers=%s"
         % (
             _READINGS, readings.published, flt.got, flt.average, logger.logged, logger_ref.dead_letters,
             c.asks, c.replies, c.ask_timeouts, controller.deferred, d.late_replies, d.count,
-            seen[MAILBOX_FULL], seen[LATE_REPLY], seen[ACTOR_STOPPED], seen[EXPIRED], c.failures, heap_run, answers.decode(),
+            seen[MAILBOX_FULL], seen[LATE_REPLY], seen[ACTOR_STOPPED], seen[EXPIRED], c.failures, heap_run,
+            answers.decode(),
         )  # fmt: skip
     )
 
