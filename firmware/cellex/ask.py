@@ -65,7 +65,7 @@ class Call:
         self.body = None
         self.value = None
         self.sender = None
-        self._asks = None
+        self._asks = None  # type: Asks | None  # set by its first ask()
 
     def reply(self, value):
         """Answer this request with `value`; False if it had timed out (a LATE_REPLY dead letter).
@@ -73,7 +73,10 @@ class Call:
         Valid in the receive() that got the Call (or after a Stash recall);
         to answer later, keep `token` and call ActorSystem.reply(token, value).
         """
-        return self._asks.reply(self.token, value)
+        asks = self._asks
+        if asks is None:  # never asked: there is nothing to answer
+            return False
+        return asks.reply(self.token, value)
 
     def __repr__(self):
         return "<Call " + str(self.token) + " " + ("IDLE", "ASKING", "REPLIED", "TIMED_OUT")[self.state] + ">"

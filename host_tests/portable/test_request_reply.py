@@ -229,6 +229,13 @@ def test_asking_a_stopped_actor_is_a_dead_letter_and_times_out():
     assert system.dead_letters.actor_stopped == 1 and asker.timeouts == 1
 
 
+def test_replying_to_a_call_never_asked_answers_nothing():
+    clock, system, driver, dref, asker, aref = _pair()
+    assert asker.call.reply(1) is False
+    system.run_until_idle()
+    assert asker.replies == 0 and system.dead_letters.count == 0
+
+
 def test_ask_slots_default_to_4():
     assert ActorSystemConfig().ask_slots == 4
     assert_raises(ValueError, ActorSystemConfig, 4, 8, 2, None, 8, 8, 8, 256)
