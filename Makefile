@@ -43,12 +43,12 @@ venv: $(BIN)/.installed
 
 # Everything, three places: CPython, the MicroPython unix port, the emulated Pico (mk/chip.mk).
 # The firmware is built first, so the host tests of the emulated board run too.
-test: venv chip-firmware
+test: venv broker chip-firmware
 	$(BIN)/python -m pytest
 	@$(MAKE) --no-print-directory test-chip
 
 # Without the chip: CPython and the unix port only (no ARM toolchain needed).
-test-host: venv
+test-host: venv broker
 	$(BIN)/python -m pytest
 
 lint: venv

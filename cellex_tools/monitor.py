@@ -40,6 +40,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 import serial
@@ -603,7 +604,9 @@ def main(argv: list[str] | None = None) -> int:
                 "replaying %s (%s)" % (args.replay, "full speed" if args.fast else "recorded pace"),
             )
         if args.mqtt is not None:
-            device = args.device_id or device_id_for("replay" if args.replay == "-" else source)
+            # A replayed capture is named for its board, e.g. pico-7.pcap -> pico-7.
+            name = source if args.replay is None else "replay" if source == "-" else Path(source).stem
+            device = args.device_id or device_id_for(name)
             sink = MqttSink(args.mqtt, device, queue_limit=args.mqtt_queue, status=sys.stderr)
         monitor(
             args.port, args.baud, duration=args.duration, count=args.count, json_mode=args.json, color=color,
