@@ -27,7 +27,7 @@
 #
 # A cold power-on leaves the registers at 0 (no magic): not valid. The CRC
 # catches a half-written record (a reset between two stores).
-from cellex.compat import const, micropython
+from cellex.compat import MICROPYTHON, const, micropython
 from cellex.wire import U30 as _WORD_MASK
 from cellex.wire import error_code, error_names
 
@@ -296,6 +296,9 @@ class Stm32BackupStore(_Mem32Store):
         mem32[pwr_cr] |= 1 << 8
 
 
+_BUFFERED = not MICROPYTHON  # CPython's files buffer writes
+
+
 class FileStore:
     """Four words in a 16-byte file (little-endian), written through at flush().
 
@@ -352,7 +355,9 @@ class FileStore:
             f = self._file
             f.seek(4)
             f.write(self._w1)
-            f.flush()
+            if _BUFFERED:
+                f.flush()  # to the OS, where a killed process leaves it (MicroPython's
+                # unbuffered file is there already; its flush() is an fsync)
         else:
             self.flush()
 

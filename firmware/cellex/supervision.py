@@ -14,11 +14,9 @@ ONE_FOR_ONE = 0  # the failed child only
 ONE_FOR_ALL = 1  # every child of the same supervisor
 REST_FOR_ONE = 2  # the failed child and the siblings spawned after it
 
-DIRECTIVE_NAMES = ("RESUME", "RESTART", "STOP", "ESCALATE")
-SCOPE_NAMES = ("ONE_FOR_ONE", "ONE_FOR_ALL", "REST_FOR_ONE")
-
 # Decisions reported for a supervised failure (FailureInfo.decision): the
-# directive applied, with ESCALATE for a failure that reached the root.
+# directive applied, with ESCALATE for a failure that reached the root. The
+# same numbers on the wire (supervision frames, docs/wire-format.md §12).
 DECISION_NAMES = ("resumed", "restarted", "stopped", "escalated")
 
 # Restart types per child (OTP child spec `restart`), given at spawn.
