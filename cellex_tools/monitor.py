@@ -1,9 +1,11 @@
 """Watch a board's failure telemetry: decode the UART stream and print one line per failure.
 
-    python -m cellex_tools.monitor --port /dev/ttyACM0 [--baud 115200] [--json] [--duration S] [--count N]
+    cellex monitor --port /dev/ttyACM0 [--baud 115200] [--json] [--duration S] [--count N]
         [--record FILE] [--actor PATH]... [--error TYPE]... [--reconnect-timeout S]
         [--mqtt mqtt://host:port/topic [--device-id ID]]
-    python -m cellex_tools.monitor --replay FILE|- [--fast] [filters, --json, --mqtt ...]
+    cellex monitor --replay FILE|- [--fast] [filters, --json, --mqtt ...]
+
+(``python -m cellex_tools.monitor`` is the same command.)
 
 PORT is anything pyserial's serial_for_url opens: a device path, a pty, socket://host:port,
 rfc2217://host:port. The monitor says on stderr what it reads; stdout gets one line per record
@@ -536,7 +538,7 @@ _seconds = _number(float, "a number of seconds", lambda v: v >= 0)
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m cellex_tools.monitor",
+        prog="cellex monitor",
         description="Decode and print a cellex board's failure telemetry (docs/wire-format.md).",
         epilog="Exit status: 0 done, 1 port or capture problem, 2 usage error, 3 port lost for good.",
     )

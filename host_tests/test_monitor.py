@@ -256,3 +256,35 @@ def test_make_monitor_without_port_says_how_to_call_it():
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "PORT is not set" in proc.stderr
+
+
+def test_the_monitor_says_on_stderr_which_port_it_reads_at_which_baud(capsys):
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    try:
+        status = mon.main(["--port", port, "--baud", "57600", "--duration", "0.05"])
+    finally:
+        os.close(master)
+        os.close(slave)
+    captured = capsys.readouterr()
+    assert status == mon.EXIT_OK
+    assert captured.err == "monitor: reading %s at 57600 baud (Ctrl-C stops)\n" % port
+    assert captured.out.startswith("summary: frames=0 ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        ([], "give one source: --port PORT or --replay FILE"),
+        (["--port", "/dev/null", "--replay", "x.pcap"], "give one source: --port PORT or --replay FILE"),
+        (
+            ["--replay", "x.pcap", "--record", "y.pcap"],
+            "--record saves a port's bytes; a replay is already a capture",
+        ),
+        (["--port", "/dev/null", "--fast"], "--fast is for --replay"),
+        (["--port", "/dev/null", "--device-id", "pico-1"], "--device-id names the board for --mqtt"),
+    ],
+)
+def test_options_that_do_not_go_together_are_a_usage_error(argv, problem, capsys):
+    assert mon.main(argv) == mon.EXIT_USAGE
+    assert capsys.readouterr().err == "monitor: %s (see --help)\n" % problem
