@@ -176,6 +176,23 @@ ROWS = [
      lambda r: None if r.get("irq_to_receive_mean") is None else (r["irq_to_receive_mean"],
                                                                    r["irq_to_receive_max"]), "ns", None),
     ("7 timers", "idle share with a 10 ms hard IRQ (boards)", _key("irq_idle_share"), "%", None),
+    ("8 protocols", "request/reply as two tells + run, per round trip", _key("rr_tells"), "ns", None),
+    ("8 protocols", "ask + reply + run, per round trip", _key("rr_ask"), "ns", None),
+    ("8 protocols", "ask / two tells", _ratio("rr_ask", "rr_tells"), "x", ("<=", 2)),
+    ("8 protocols", "ask that times out: ask, run, deadline, run", _key("rr_timeout"), "ns", None),
+    ("8 protocols", "asyncio request + wait_for(reply), per round trip", _key("rr_asyncio"), "ns", None),
+    ("8 protocols", "asyncio / ask", _ratio("rr_asyncio", "rr_ask"), "x", (">=", 2)),
+    ("8 protocols", "publish + run: 1 / 4 / 8 subscribers",
+     lambda r: _tuple(r, "publish_1", "publish_4", "publish_8"), "ns", None),
+    ("8 protocols", "8 tells by hand + run (publish's floor)", _key("tells_8"), "ns", None),
+    ("8 protocols", "publish to 8 / 8 tells by hand", _ratio("publish_8", "tells_8"), "x", ("<=", 1.3)),
+    ("8 protocols", "dead letter (full mailbox): counted / watched by a hook",
+     lambda r: _tuple(r, "dead_letter", "dead_letter_watched"), "ns", None),
+    ("8 protocols", "gross: ask + reply", _key("gross_ask"), "B", ("==", 0)),
+    ("8 protocols", "gross: ask timing out", _key("gross_ask_timeout"), "B", ("==", 0)),
+    ("8 protocols", "gross: publish to 8", _key("gross_publish_8"), "B", ("==", 0)),
+    ("8 protocols", "gross: dead letter, watched", _key("gross_dead_letter"), "B", ("==", 0)),
+    ("8 protocols", "gross: defer x2 + recall_all", _key("gross_stash"), "B", ("==", 0)),
     ("trap", "re-raised preallocated user-class: first / last quarter",
      lambda r: _pair(r, "trap_user_preallocated"), "ns", None),
     ("trap", "re-raised preallocated user-class: heap per raise",
@@ -199,6 +216,11 @@ def _diff(r, a, b):
 
 def _triple(r, k, suffix=""):
     v = tuple(r.get(k + s + suffix) for s in ("_8", "_1", "_pipeline"))
+    return None if v[0] is None else v
+
+
+def _tuple(r, *keys):
+    v = tuple(r.get(k) for k in keys)
     return None if v[0] is None else v
 
 
@@ -294,6 +316,7 @@ def micropython_binary():
 
 GROUPS = (
     "dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory", "timers", "irq",
+    "protocols",
 )
 
 
@@ -345,8 +368,6 @@ def print_table(interp, results, rows, out=sys.stdout):
     if "asyncio_kind" in results:
         notes.append("asyncio actor: " + results["asyncio_kind"])
     notes.append("memory: " + results.get("memory_method", "?"))
-    if not results.get("uart"):
-        notes.append("UART back-end not available")
     print("(" + "; ".join(notes) + ")", file=out)
     print(file=out)
 

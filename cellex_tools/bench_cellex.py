@@ -4,7 +4,7 @@
 #   MICROPYPATH=firmware .venv/bin/micropython cellex_tools/bench_cellex.py [quick] [GROUP ...]
 #   PYTHONPATH=firmware python cellex_tools/bench_cellex.py [quick] [GROUP ...]
 #
-# GROUP: dispatch dispatch_heap gross failure telemetry uart trap memory
+# GROUP: dispatch dispatch_heap gross failure telemetry uart trap memory timers irq protocols
 # (default: all, in one process).
 #
 # Prints one JSON object: {"interpreter", "version", "quick", "results": {key: value}}.
@@ -18,22 +18,22 @@ import sys
 import time
 
 from cellex.actor import Actor
+from cellex.ask import Call
 from cellex.compat import clear_traceback, heap_lock, heap_unlock
 from cellex.config import ActorSystemConfig
 from cellex.metrics import MetricsSink
 from cellex.root_escalation_sink import FailureInfo
 from cellex.snapshot import FailureSnapshot, SnapshotPool
+from cellex.stash import Stash
 from cellex.supervision import ESCALATE, RESTART, RESUME, SupervisorStrategy
 from cellex.system import ActorSystem
 from cellex.telemetry import NOOP_FAILURE_TELEMETRY, FailureTelemetryObservationConfig
 from cellex.telemetry_ring import RingBufferFailureTelemetry
+from cellex.telemetry_uart import UartFailureTelemetry
+from cellex.wire import FRAME_MAX
 
 MICROPYTHON = sys.implementation.name == "micropython"
 
-try:
-    from cellex.telemetry_uart import UartFailureTelemetry
-except ImportError:  # the UART back-end not there yet
-    UartFailureTelemetry = None
 
 try:
     import micropython  # the real module: @micropython.native below compiles to machine code
@@ -802,10 +802,11 @@ def bench_restart():
 
 
 def _backends():
-    out = [("noop", NOOP_FAILURE_TELEMETRY), ("ring", RingBufferFailureTelemetry(8))]
-    if UartFailureTelemetry is not None:
-        out.append(("uart", UartFailureTelemetry(MemWriter())))
-    return out
+    return [
+        ("noop", NOOP_FAILURE_TELEMETRY),
+        ("ring", RingBufferFailureTelemetry(8)),
+        ("uart", UartFailureTelemetry(MemWriter())),
+    ]
 
 
 CHECKS = []  # run after the timing: each raises when a bench did not do what it says
@@ -992,12 +993,11 @@ def bench_memory():
         RESULTS["alloc_steady_failures"] = _steady(fail, 1000)
         RESULTS["alloc_raise_only"] = raised
         RESULTS["heap_locked_failures"] = _locked_ok(fail, 200)
-        if UartFailureTelemetry is not None:
-            system, sup, imu3 = _root_system(UartFailureTelemetry(MemWriter()))
-            fail = _root_loop(system, sup, imu3)
-            fail(16)
-            RESULTS["alloc_steady_failures_uart"] = _steady(fail, 1000)
-            RESULTS["heap_locked_failures_uart"] = _locked_ok(fail, 200)
+        system, sup, imu3 = _root_system(UartFailureTelemetry(MemWriter()))
+        fail = _root_loop(system, sup, imu3)
+        fail(16)
+        RESULTS["alloc_steady_failures_uart"] = _steady(fail, 1000)
+        RESULTS["heap_locked_failures_uart"] = _locked_ok(fail, 200)
     finally:
         if not MICROPYTHON:
             tracemalloc.stop()
@@ -1040,8 +1040,6 @@ def _worst_snapshot():
 
 
 def bench_uart():
-    if UartFailureTelemetry is None:
-        return
     writer = MemWriter()
     backend = UartFailureTelemetry(writer)
     system, sup, imu = _root_system(backend)
@@ -1062,12 +1060,7 @@ def bench_uart():
     measure("uart_encode_typical", typical, "uart_encode_worst", worst_case)
     on_failure(worst)
     RESULTS["uart_frame_worst"] = writer.last
-    try:
-        from cellex.wire import FRAME_MAX
-
-        RESULTS["uart_frame_max"] = FRAME_MAX
-    except ImportError:
-        pass
+    RESULTS["uart_frame_max"] = FRAME_MAX
     system.root.pool.release(snap)
 
 
@@ -1266,6 +1259,279 @@ def bench_irq():
     RESULTS["irq_idle_share"] = system.counters.idle_ms / system.counters.loop_ms
 
 
+# -- 8. protocols: request/reply, publish/subscribe, dead letters, deferral ---------------
+
+
+class Server(Actor):
+    """Answers a request Call at once with body + 1."""
+
+    def receive(self, call):
+        if MICROPYTHON:
+            _gross_sample()
+        call.reply(call.body + 1)
+
+
+class TellServer(Actor):
+    """The same answer with a plain tell back: the round trip as two tells."""
+
+    def __init__(self):
+        self.to = None
+
+    def receive(self, msg):
+        self.to(msg + 1)
+
+
+class Asker(GrossSink):
+    """Takes the answer (the Call back, or the plain reply)."""
+
+    def __init__(self):
+        self.call = Call(self)
+
+
+def _protocol_system(clock=None, actors=12):
+    cfg = ActorSystemConfig(max_actors=actors, mailbox_capacity=_BATCH, ask_slots=4)
+    if clock is not None:
+        cfg.with_clock(clock.ticks_ms)
+    return ActorSystem(cfg)
+
+
+def bench_request_reply():
+    system = _protocol_system()
+    server = system.spawn(Server(), "server")
+    asker = Asker()
+    asker_ref = system.spawn(asker, "asker")
+    tell_server = TellServer()
+    tell_server_ref = system.spawn(tell_server, "tell_server")
+    tell_server.to = asker_ref.tell
+    system.start()
+    ask = system.ask
+    run = system.run_until_idle
+    call = asker.call
+    tell = tell_server_ref.tell
+
+    def asked(n):
+        for _ in range(n):
+            ask(server, call, 1, 1000)
+            run()
+
+    def two_tells(n):
+        for i in range(n):
+            tell(i)
+            run()
+
+    # The asker waits out the timeout: ask, the deadline passes, the Call comes back.
+    clock = ManualClock()
+    system2 = _protocol_system(clock)
+    silent = system2.spawn(Sink(), "silent")
+    asker2 = Asker()
+    system2.spawn(asker2, "asker")
+    system2.start()
+    ask2 = system2.ask
+    run2 = system2.run_until_idle
+    call2 = asker2.call
+
+    def timed_out(n):
+        c = clock
+        for _ in range(n):
+            ask2(silent, call2, 1, 1)
+            run2()
+            c.t = (c.t + 1) & 0x3FFFFFFF
+            run2()
+
+    def check():
+        if system.counters.ask_timeouts or system.dead_letters.count or asker_ref.delivered < 8:
+            raise RuntimeError("request/reply bench lost answers")
+        if system2.counters.replies or system2.counters.ask_timeouts < 8:
+            raise RuntimeError("request/reply timeout bench did not time out")
+
+    CHECKS.append(check)
+    shapes = ["rr_tells", two_tells, "rr_ask", asked, "rr_timeout", timed_out]
+    return shapes + bench_request_reply_asyncio()
+
+
+def bench_request_reply_asyncio():
+    # What a user writes without cellex: a server task and a request whose answer the
+    # asker awaits with a timeout (asyncio.wait_for; MicroPython: wait_for_ms).
+    if asyncio is None:
+        return []
+    cls = _async_actor_class()
+
+    class Request:
+        def __init__(self):
+            self.event = asyncio.Event()
+            self.value = None
+
+    def serve(req):
+        req.value = 1
+        req.event.set()
+
+    async def main(n):
+        server = cls(_BATCH)
+        server.receive = serve
+        task = asyncio.create_task(server.run())
+        await asyncio.sleep(0)
+        req = Request()
+        wait = req.event.wait
+        tell = server.tell
+        if hasattr(asyncio, "wait_for_ms"):
+            wait_for = asyncio.wait_for_ms
+            timeout = 1000
+        else:
+            wait_for = asyncio.wait_for
+            timeout = 1.0
+        for _ in range(n):
+            req.event.clear()
+            tell(req)
+            await wait_for(wait(), timeout)
+        task.cancel()
+        await asyncio.sleep(0)
+
+    def loop(n):
+        asyncio.run(main(n))
+
+    return ["rr_asyncio", loop]
+
+
+def bench_publish():
+    shapes = []
+    system = _protocol_system()
+    sinks = [system.spawn(Sink(), "s%d" % i) for i in range(8)]
+    topics = {}
+    for k in (1, 4, 8):
+        topics[k] = system.topic("t%d" % k, k)
+        for ref in sinks[:k]:
+            topics[k].subscribe(ref)
+    system.start()
+    run = system.run_until_idle
+    for k in (1, 4, 8):
+        shapes += ["publish_%d" % k, _publish_per_run(topics[k].publish, run)]
+    tells = [ref.tell for ref in sinks]
+
+    def by_hand(n):
+        t0, t1, t2, t3, t4, t5, t6, t7 = tells
+        for i in range(n):
+            t0(i)
+            t1(i)
+            t2(i)
+            t3(i)
+            t4(i)
+            t5(i)
+            t6(i)
+            t7(i)
+            run()
+
+    def check():
+        if system.dead_letters.count or sinks[7].delivered < 8:
+            raise RuntimeError("publish bench lost messages")
+
+    CHECKS.append(check)
+    return shapes + ["tells_8", by_hand]
+
+
+def _publish_per_run(publish, run):
+    def published(n):
+        for i in range(n):
+            publish(i)
+            run()
+
+    return published
+
+
+def bench_dead_letters():
+    system = _protocol_system()
+    full = system.spawn(Sink(), "full", mailbox_capacity=1)
+    system.start()
+    tell = full.tell
+    tell(0)  # full from here on
+
+    def counted(n):
+        for i in range(n):
+            tell(i)
+
+    system2 = _protocol_system()
+    full2 = system2.spawn(Sink(), "full", mailbox_capacity=1)
+    system2.start()
+    seen = [0]
+
+    def hook(to, msg, reason):
+        seen[0] += 1
+
+    system2.dead_letters.watch(hook, 1 << 20, 1 << 20)
+    tell2 = full2.tell
+    tell2(0)
+
+    def watched(n):
+        for i in range(n):
+            tell2(i)
+
+    return ["dead_letter", counted, "dead_letter_watched", watched]
+
+
+def bench_protocols_gross():
+    system = _protocol_system()
+    server = system.spawn(Server(), "server")
+    asker = Asker()
+    system.spawn(asker, "asker")
+    subs = [system.spawn(GrossSink(), "s%d" % i) for i in range(8)]
+    topic = system.topic("readings", 8)
+    for ref in subs:
+        topic.subscribe(ref)
+    full = system.spawn(Sink(), "full", mailbox_capacity=1)
+    system.start()
+    system.dead_letters.watch(lambda to, msg, reason: _gross_sample() if MICROPYTHON else None, 1 << 20, 1)
+    ask = system.ask
+    run = system.run_until_idle
+    call = asker.call
+    publish = topic.publish
+    tell_full = full.tell
+    tell_full(0)
+    stash = Stash(2)
+    defer = stash.defer
+    recall_all = stash.recall_all
+    ref = subs[0]
+
+    def asked():
+        ask(server, call, 1, 1000)
+        run()
+
+    def published():
+        publish(1)
+        run()
+
+    def deferred():
+        defer(1)
+        defer(2)
+        recall_all(ref)
+        run()
+
+    RESULTS["gross_ask"] = gross(asked)
+    RESULTS["gross_publish_8"] = gross(published)
+    RESULTS["gross_dead_letter"] = gross(lambda: tell_full(1))
+    RESULTS["gross_stash"] = gross(deferred)
+    clock = ManualClock()
+    system2 = _protocol_system(clock)
+    silent = system2.spawn(Sink(), "silent")
+    asker2 = Asker()
+    system2.spawn(asker2, "asker")
+    system2.start()
+    ask2 = system2.ask
+    run2 = system2.run_until_idle
+    call2 = asker2.call
+
+    def timed_out():
+        ask2(silent, call2, 1, 1)
+        run2()
+        clock.t += 1
+        run2()
+
+    RESULTS["gross_ask_timeout"] = gross(timed_out)
+
+
+def _group_protocols():
+    measure(*(bench_request_reply() + bench_publish() + bench_dead_letters()))
+    bench_protocols_gross()
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -1319,6 +1585,7 @@ GROUPS = {
     "uart": bench_uart,
     "timers": bench_timers,
     "irq": bench_irq,
+    "protocols": _group_protocols,
     "trap": bench_traceback_trap,
     "memory": bench_memory,
 }
@@ -1328,7 +1595,6 @@ def main():
     RESULTS["interpreter"] = sys.implementation.name
     RESULTS["version"] = sys.version
     RESULTS["platform"] = sys.platform
-    RESULTS["uart"] = UartFailureTelemetry is not None
     chosen = [a for a in ARGS if a in GROUPS] or list(GROUPS)
     for name in chosen:
         GROUPS[name]()

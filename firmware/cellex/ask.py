@@ -8,8 +8,11 @@
 # exactly one of the two, never both.
 #
 # Requests in flight live in a fixed number of slots (ActorSystemConfig
-# ask_slots). Each slot's timeout is a deadline in the system's Deadlines,
-# after the timers' slots, so a timeout fires like a timer. Running out of
+# ask_slots). Their timeouts share ONE slot of the system's Deadlines (after
+# the timers'), armed for the earliest; a timeout fires like a timer. A reply
+# leaves that deadline alone (most replies come before their timeout: no
+# deadline work on the round trip); when it passes, the due requests time out
+# and it moves to the next one still in flight, or disarms. Running out of
 # slots raises ASKS_FULL and counts asks_full. A token names one request:
 # (generation << 8) | slot, the generation moving on each time the slot is
 # taken, so a reply that comes after its request timed out (the slot free or
@@ -25,7 +28,7 @@
 #
 # ask(), reply() and a timeout allocate nothing. Not safe from a hard
 # interrupt handler (post a message to an actor that asks).
-from cellex.compat import clear_traceback, const, micropython, ticks_add
+from cellex.compat import clear_traceback, const, micropython, ticks_add, ticks_diff
 from cellex.dead_letters import EXPIRED, LATE_REPLY
 
 # Call states
@@ -52,7 +55,7 @@ class Call:
     Make it with the actor: `self.call = Call(self)` in its __init__.
     Read-only: `state` (IDLE / ASKING / REPLIED / TIMED_OUT), `token` (the
     int naming the current or last request), `body` (the request),
-    `value` (the reply, when REPLIED), `owner` (the asking Actor),
+    `value` (the reply; meaningful only when REPLIED), `owner` (the asking Actor),
     `sender` (its ActorRef, set by ask()).
     The target gets the Call as its message and answers with reply(); the
     asker gets it back as a message once it is REPLIED or TIMED_OUT.
@@ -67,6 +70,7 @@ class Call:
         self.sender = None
         self._asks = None  # type: Asks | None  # set by its first ask()
 
+    @micropython.native
     def reply(self, value):
         """Answer this request with `value`; False if it had timed out (a LATE_REPLY dead letter).
 
@@ -83,23 +87,26 @@ class Call:
 
 
 class Asks:
-    """`capacity` request slots whose timeouts are slots offset.. of `deadlines`.
+    """`capacity` request slots whose timeouts share slot `slot` of `deadlines`.
 
     Read-only: `in_flight` (requests waiting for an answer), `capacity`.
     Use ActorSystem.ask() / reply().
     """
 
-    def __init__(self, capacity, deadlines, offset, counters, letters, clock):
+    def __init__(self, capacity, deadlines, slot, counters, letters, clock):
         if not 0 <= capacity <= MAX_ASK_SLOTS:
             raise ValueError("ask_slots must be 0..%d, got %d" % (MAX_ASK_SLOTS, capacity))
         self._call = [None] * capacity  # type: list  # the Call in flight; None = free slot
         self._target = [None] * capacity  # type: list
         self._sender = [None] * capacity  # type: list  # kept after the answer: names a late reply's asker
         self._gen = [0] * capacity
+        self._at = [0] * capacity  # each request's timeout (ticks_ms)
         self.capacity = capacity
         self.in_flight = 0
         self._deadlines = deadlines
-        self._offset = offset
+        self._slot = slot
+        self._armed = False  # the shared deadline is armed, for self._next
+        self._next = 0
         self._counters = counters
         self._letters = letters
         self._clock = clock
@@ -132,7 +139,9 @@ class Asks:
             e = ASKS_FULL
             clear_traceback(e)
             raise e
-        sender = call.owner.ref
+        if call._asks is None:  # its first request: the owner was spawned by now
+            call._asks = self
+            call.sender = call.owner.ref
         gen = self._gen[i] + 1
         # Tested by a shift: ARMv6-M native code misloads literals >= 2**15 (see timers).
         if gen >> _GEN_BITS:
@@ -141,16 +150,18 @@ class Asks:
         token = (gen << _SLOT_BITS) | i
         calls[i] = call
         self._target[i] = target
-        self._sender[i] = sender
+        self._sender[i] = call.sender
         self.in_flight += 1
         call.state = ASKING
         call.token = token
         call.body = body
-        call.value = None
-        call.sender = sender
-        call._asks = self
         self._counters.asks += 1
-        self._deadlines.arm(self._offset + i, ticks_add(self._clock(), timeout_ms))
+        at = ticks_add(self._clock(), timeout_ms)
+        self._at[i] = at
+        if not self._armed or ticks_diff(at, self._next) < 0:
+            self._armed = True
+            self._next = at
+            self._deadlines.arm(self._slot, at)
         target.tell(call)
         return token
 
@@ -166,10 +177,12 @@ class Asks:
         """
         i = token & _SLOT_MASK
         if token > 0 and i < self.capacity:
-            call = self._call[i]
+            calls = self._call
+            call = calls[i]
             if call is not None and self._gen[i] == token >> _SLOT_BITS:
-                self._free(i)
-                self._deadlines.cancel(self._offset + i)
+                calls[i] = None
+                self._target[i] = None
+                self.in_flight -= 1
                 call.value = value
                 call.state = REPLIED
                 self._counters.replies += 1
@@ -183,14 +196,35 @@ class Asks:
         return False
 
     @micropython.native
-    def expire(self, i):
-        """Slot `i`'s timeout passed (its deadline was popped): the Call goes back, TIMED_OUT."""
+    def wake(self, now):
+        """The shared deadline passed (it was popped): time out every request due by `now`.
+
+        Each one's Call goes back to its owner, TIMED_OUT; then the deadline
+        moves to the earliest request still in flight.
+        """
+        self._armed = False
+        calls = self._call
+        at = self._at
+        for i in range(self.capacity):
+            if calls[i] is None:
+                continue
+            if ticks_diff(now, at[i]) >= 0:
+                self._expire(i)
+            elif not self._armed or ticks_diff(at[i], self._next) < 0:
+                self._armed = True
+                self._next = at[i]
+        if self._armed:
+            self._deadlines.arm(self._slot, self._next)
+
+    @micropython.native
+    def _expire(self, i):
         call = self._call[i]
         target = self._target[i]
-        self._free(i)
+        self._call[i] = None
+        self._target[i] = None
+        self.in_flight -= 1
         if target._withdraw(call):
             self._letters.add(target, call, EXPIRED)
-        call.value = None
         call.state = TIMED_OUT
         self._counters.ask_timeouts += 1
         call.sender.tell(call)
@@ -201,9 +235,3 @@ class Asks:
         if token <= 0 or i >= self.capacity or self._call[i] is None:
             return False
         return self._gen[i] == token >> _SLOT_BITS
-
-    @micropython.native
-    def _free(self, i):
-        self._call[i] = None
-        self._target[i] = None
-        self.in_flight -= 1

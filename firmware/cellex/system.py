@@ -81,13 +81,13 @@ class ActorSystem:
         # A failure in receive() goes straight to the escalation chain.
         handle = self._escalation.handle
         # One set of deadlines: restart backoff takes one slot per actor
-        # (its slot), timers the slots after those, ask timeouts the last.
-        self.deadlines = Deadlines(cfg.max_actors + cfg.timer_slots + cfg.ask_slots)
+        # (its slot), timers the slots after those, ask timeouts the last one.
+        self.deadlines = Deadlines(cfg.max_actors + cfg.timer_slots + 1)
         self._timer_base = cfg.max_actors
         self.timers = Timers(cfg.timer_slots, self.deadlines, cfg.max_actors, self.counters)
-        self._ask_base = cfg.max_actors + cfg.timer_slots
+        self._ask_slot = cfg.max_actors + cfg.timer_slots
         self.asks = Asks(
-            cfg.ask_slots, self.deadlines, self._ask_base, self.counters, self.dead_letters, cfg.ticks_ms
+            cfg.ask_slots, self.deadlines, self._ask_slot, self.counters, self.dead_letters, cfg.ticks_ms
         )
         # Bound once (binding allocates). ask(target, call, body, timeout_ms)
         # -> token and reply(token, value) -> bool: see cellex.ask. (Four
@@ -495,13 +495,13 @@ class ActorSystem:
         deadlines = self.deadlines
         slots = self._slots
         base = self._timer_base
-        ask_base = self._ask_base
+        ask_slot = self._ask_slot
         while True:
             slot = deadlines.pop_due(now)
             if slot < 0:
                 return
-            if slot >= ask_base:
-                self.asks.expire(slot - ask_base)
+            if slot == ask_slot:
+                self.asks.wake(now)
                 continue
             if slot >= base:
                 self.timers.fire(slot - base, now)
