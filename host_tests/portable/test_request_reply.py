@@ -2,7 +2,7 @@
 # both; slots are preallocated; a late reply is a dead letter, never given to a later
 # request; no allocation per request, reply or timeout.
 from cellex.actor import Actor
-from cellex.ask import ASKS_FULL, CALL_BUSY, REPLIED, TIMED_OUT, Call
+from cellex.ask import ASKING, ASKS_FULL, CALL_BUSY, REPLIED, TIMED_OUT, Call
 from cellex.config import ActorSystemConfig
 from cellex.dead_letters import EXPIRED
 from cellex.system import ActorSystem
@@ -127,6 +127,25 @@ def test_a_request_gets_the_reply_or_the_timeout_never_both():
     system.run_until_idle()
     assert asker.replies == 1 and asker.timeouts == 0
     assert system.deadlines.armed == 0
+
+
+def test_requests_with_different_timeouts_each_time_out_at_their_own_deadline():
+    clock, system, driver, dref, asker, aref = _pair(HOLD)
+    late, soon, answered = Call(asker), Call(asker), Call(asker)
+    system.ask(dref, late, 0, 30)
+    system.ask(dref, soon, 0, 10)
+    token = system.ask(dref, answered, 0, 5)
+    system.run_until_idle()
+    system.reply(token, 1)  # answered in time: its deadline never fires
+    system.run_until_idle()
+    states = []
+    for _ in range(30):
+        clock.advance(1)
+        system.run_until_idle()
+        states.append((soon.state, late.state))
+    assert states[8] == (ASKING, ASKING) and states[9] == (TIMED_OUT, ASKING)  # 10 ms
+    assert states[28] == (TIMED_OUT, ASKING) and states[29] == (TIMED_OUT, TIMED_OUT)  # 30 ms
+    assert asker.replies == 1 and asker.timeouts == 2 and system.deadlines.armed == 0
 
 
 def test_a_second_reply_to_the_same_request_is_a_late_reply():
