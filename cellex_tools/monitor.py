@@ -39,6 +39,7 @@ import datetime
 import errno
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -588,6 +589,10 @@ def _bad_combination(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (kill, systemd stop) ends the watch as Ctrl-C does: summary, MQTT flush
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # its own usage errors exit with EXIT_USAGE too
     problem = _bad_combination(args)
@@ -595,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         print("monitor: %s (see --help)" % problem, file=sys.stderr)
         return EXIT_USAGE
     color = {"auto": None, "always": True, "never": False}[args.color]
+    signal.signal(signal.SIGTERM, _stop)
     source = args.port if args.replay is None else args.replay
     sink = None
     try:

@@ -288,3 +288,22 @@ def test_the_monitor_says_on_stderr_which_port_it_reads_at_which_baud(capsys):
 def test_options_that_do_not_go_together_are_a_usage_error(argv, problem, capsys):
     assert mon.main(argv) == mon.EXIT_USAGE
     assert capsys.readouterr().err == "monitor: %s (see --help)\n" % problem
+
+
+def test_sigterm_ends_the_monitor_with_its_summary_like_ctrl_c():
+    master, slave = os.openpty()
+    cmd = [sys.executable, "-m", "cellex_tools.monitor", "--port", os.ttyname(slave)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stderr.readline()  # "monitor: reading ...": it has the port
+        os.write(master, FRAMES["failure_typical"])
+        while _pending_input(slave):
+            threading.Event().wait(0.01)
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == mon.EXIT_OK
+    assert out.splitlines()[-1].startswith("summary: frames=1 failures=1 ")
