@@ -1,6 +1,6 @@
 """cellex benchmarks: run cellex_tools/bench_cellex.py under MicroPython and CPython, print the tables.
 
-    python -m cellex_tools.bench [--quick] [--json] [--interp cpython,micropython]
+    python -m cellex_tools.bench [--quick] [--json] [--interp cpython,micropython] [--group G ...]
 
 Each interpreter runs the benchmark body in its own process (the MicroPython
 unix port from .venv/bin/micropython, or $MICROPYTHON). One table per
@@ -320,10 +320,10 @@ GROUPS = (
 )
 
 
-def run_body(interp, quick, firmware=None):
+def run_body(interp, quick, firmware=None, groups=GROUPS):
     """Run each group of bench_cellex.py in its own `interp` process; return the merged results."""
     results = {}
-    for group in GROUPS:
+    for group in groups:
         results.update(run_group(interp, quick, group, firmware))
     return results
 
@@ -383,6 +383,7 @@ def main(argv=None):
         help="folder holding the cellex package to measure (default: firmware/; e.g. an older "
         "commit's, from `git archive`, for a before/after table)",
     )
+    ap.add_argument("--group", action="append", choices=GROUPS, help="only this group (repeatable)")
     args = ap.parse_args(argv)
     chosen = [x.strip() for x in args.interp.split(",") if x.strip()]
     bad = sorted(set(chosen) - set(INTERPRETERS))
@@ -390,7 +391,7 @@ def main(argv=None):
         ap.error("unknown interpreter(s) %s; choose from %s" % (", ".join(bad), ", ".join(INTERPRETERS)))
     report = {"machine": machine(), "quick": args.quick, "interpreters": {}}
     for interp in chosen:
-        results = run_body(interp, args.quick, args.firmware)
+        results = run_body(interp, args.quick, args.firmware, args.group or GROUPS)
         rows = evaluate(results, interp)
         report["interpreters"][interp] = {"results": results, "rows": rows}
     if args.json:

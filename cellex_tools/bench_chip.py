@@ -1,6 +1,6 @@
 """The benchmark on a chip: cellex_tools/bench_cellex.py on a MicroPython board, one fresh VM per group.
 
-    python -m cellex_tools.bench_chip [--board PORT | --board emulated] [--full] [--json]
+    python -m cellex_tools.bench_chip [--board PORT | --board emulated] [--full] [--json] [--group G ...]
     make bench-chip
 
 With `--board emulated` (the default) it starts the emulated Pico: RPI_PICO
@@ -31,12 +31,12 @@ ROOT_UART_GOAL_US = 1000
 GROUP_TIMEOUT_S = 1800
 
 
-def run_on_board(board, quick=True):
+def run_on_board(board, quick=True, groups=GROUPS):
     """Each benchmark group in a fresh VM on the board: (merged results, {group: error})."""
     board.transport.fs_writefile("bench_cellex.py", BODY.read_bytes())
     results = {}
     failed = {}
-    for group in GROUPS:
+    for group in groups:
         board._enter_raw_repl()  # soft reset: a fresh VM, as a fresh process on the host
         args = [group, "quick"] if quick else [group]
         code = "exec(open('bench_cellex.py').read(), {'__name__': '__main__', 'BENCH_ARGS': %r})\n" % args
@@ -81,6 +81,7 @@ def main(argv=None):
     ap.add_argument("--board", default="emulated", help="a board's REPL port, or 'emulated' (default)")
     ap.add_argument("--full", action="store_true", help="the long runs (default: the short mode)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    ap.add_argument("--group", action="append", choices=GROUPS, help="only this group (repeatable)")
     args = ap.parse_args(argv)
     emulated = None
     port = args.board
@@ -100,7 +101,7 @@ def main(argv=None):
         facts = board.read_facts()
         print("bench on %s: MicroPython %s, %s" % (port, facts.get("version"), facts.get("machine")),
               file=sys.stderr)
-        results, failed = run_on_board(board, quick=not args.full)
+        results, failed = run_on_board(board, quick=not args.full, groups=args.group or GROUPS)
     except BoardError as e:
         print("bench-chip: %s" % e, file=sys.stderr)
         return 1

@@ -40,3 +40,11 @@ def test_quick_bench_json_parses_with_every_row():
     results = report["interpreters"]["micropython"]["results"]
     assert results["interpreter"] == "micropython"
     assert results["alloc_steady_messages"] is not None
+
+
+def test_one_group_runs_alone_and_fills_its_rows():
+    report = json.loads(_run("--json", "--interp", "micropython", "--group", "protocols"))
+    rows = {r["label"]: r for r in report["interpreters"]["micropython"]["rows"]}
+    assert rows["ask + reply + run, per round trip"]["value"] > 0
+    assert rows["gross: ask + reply"]["value"] == 0
+    assert rows["bare method call (the limit)"]["value"] is None  # another group's row
