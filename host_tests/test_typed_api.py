@@ -291,3 +291,21 @@ def test_the_example_apps_run(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "imu restarted 1 time(s); the ring kept 0 failure(s)"
+
+
+def test_the_freeze_manifest_takes_no_stubs():
+    # MicroPython's own manifest reader, from the source `make firmware` unpacks.
+    tools = ROOT / "build" / "micropython-1.28.0" / "tools"
+    if not (tools / "manifestfile.py").is_file():
+        pytest.skip("MicroPython's source is not unpacked yet (make firmware does it)")
+    sys.path.insert(0, str(tools))
+    try:
+        import manifestfile
+    finally:
+        sys.path.remove(str(tools))
+    paths = {"MPY_DIR": str(tools.parent), "MPY_LIB_DIR": str(tools.parent / "lib" / "micropython-lib")}
+    manifest = manifestfile.ManifestFile(manifestfile.MODE_FREEZE, paths)
+    manifest.execute(str(ROOT / "firmware" / "manifest.py"))
+    frozen = [f.target_path for f in manifest.files()]
+    assert "cellex/system.py" in frozen
+    assert [p for p in frozen if p.endswith(".pyi")] == []
