@@ -29,6 +29,7 @@ help:
 	@echo "  lint, typecheck ruff; basedpyright against each board's stubs"
 	@echo "  toolchain       check for (as root on Debian: install) the ARM toolchain"
 	@echo "  boards, clean"
+	@echo "The host tools as one command: .venv/bin/cellex --help (pipx install . puts it on PATH)."
 
 # The virtual environment is rebuilt whenever requirements.txt or pyproject.toml changes:
 # the pinned tools, then this checkout itself, editable (its dependencies are among the
