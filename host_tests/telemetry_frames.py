@@ -1,6 +1,10 @@
 """Telemetry streams for the monitor's tests, made by the firmware's own UART back-end under CPython."""
 
+from actors import FAIL, Counter
+from cellex.config import ActorSystemConfig
 from cellex.snapshot import FailureSnapshot
+from cellex.supervision import ESCALATE, RESTART, SupervisorStrategy
+from cellex.system import ActorSystem
 from cellex.telemetry_uart import UartFailureTelemetry
 
 PATHS = (("user", "sensors", "imu"), ("user", "sensors", "baro"), ("user", "net", "mqtt"))
@@ -54,3 +58,23 @@ class Board:
         data = bytes(self._wire.data)
         self._wire.data.clear()
         return data
+
+
+def supervised_run(restarts):
+    """The bytes a real actor system sends with supervised-failure telemetry on: its child
+    /sensors/imu fails `restarts` times and is restarted each time (supervision frames), then
+    the supervisor /sensors itself fails and escalates to the root (a root failure)."""
+    wire = _Wire()
+    cfg = ActorSystemConfig(max_actors=4).with_failure_telemetry(UartFailureTelemetry(wire))
+    cfg.with_supervised_failure_telemetry()
+    cfg.with_guardian_strategy(SupervisorStrategy(ESCALATE))
+    system = ActorSystem(cfg)
+    sensors = system.spawn(Counter(), "sensors", supervisor=SupervisorStrategy(RESTART, max_restarts=1000))
+    imu = system.spawn(Counter(), "imu", parent=sensors)
+    system.start()
+    for _ in range(restarts):
+        imu.tell(FAIL)
+        system.run_until_idle()
+    sensors.tell(FAIL)
+    system.run_until_idle()
+    return bytes(wire.data)

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from telemetry_frames import Board
+from telemetry_frames import Board, supervised_run
 
 from cellex_tools import monitor as mon
 from cellex_tools.capture import CaptureWriter
@@ -114,3 +114,20 @@ def test_a_rebooted_board_is_a_reboot_never_a_restart():
     assert "restart" not in " ".join(
         line for line in lines if not line.startswith(("actor ", "error ", "summary:"))
     )
+
+
+def test_a_supervisor_restart_is_its_own_line_and_counts_as_the_actors_restart():
+    lines, summary = _run(supervised_run(restarts=3))
+    restarted = [line for line in lines if " restarted " in line]
+    assert len(restarted) == 3
+    assert all(
+        line.split("  ")[2:5] == ["/user/sensors/imu", "restarted", "after Boom"] for line in restarted
+    )
+    table = lines[lines.index(next(line for line in lines if line.startswith("actor "))) : -1]
+    assert table[1:3] == [
+        "/user/sensors                  1         0        0      0            0",
+        "/user/sensors/imu              0         3        0      0            0",
+    ]
+    assert (summary["restarts"], summary["reboots"], summary["failures"]) == (3, 0, 1)
+    assert lines[-1].endswith(" restarts=3 reboots=0")
+    assert not any("reboot" in line for line in lines[:-1])

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from telemetry_frames import Board
+from telemetry_frames import Board, supervised_run
 
 from cellex_tools import monitor as mon
 from cellex_tools.capture import CaptureWriter
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.host_only
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPIC = "fleet-test"
+BOOT = bytes.fromhex(json.loads((ROOT / "docs" / "wire-vectors.json").read_text())["boot_vectors"][1]["hex"])
 
 
 def _mosquitto():
@@ -160,6 +161,28 @@ def test_every_failure_of_a_replay_reaches_the_broker_exactly_once(tmp_path, bro
         "mqtt: %d offered, %d acknowledged by the broker, 0 lost (queue full), 0 unsent at exit" % (n, n)
         in proc.stdout
     )
+
+
+def test_boot_and_supervision_records_are_published_under_their_own_kind(tmp_path, broker, subscriber):
+    capture = _capture(tmp_path, BOOT + supervised_run(restarts=2))
+    cmd = [
+        sys.executable,
+        "-m",
+        "cellex_tools.monitor",
+        "--replay",
+        str(capture),
+        "--fast",
+        "--mqtt",
+        broker.url,
+    ]
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    messages = subscriber.wait_for(4)
+    kinds = sorted(t.rsplit("/", 1)[1] for t, _ in messages)
+    assert kinds == ["boot", "failure", "supervision", "supervision"]
+    decisions = [m["decision"] for t, m in messages if t.endswith("/supervision")]
+    assert decisions == ["restarted", "restarted"]
+    boot = next(m for t, m in messages if t.endswith("/boot"))
+    assert (boot["cause"], boot["device_id"]) == ("watchdog", "board")
 
 
 def test_two_boards_publish_under_their_own_device_ids(tmp_path, broker, subscriber):
