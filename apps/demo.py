@@ -8,6 +8,9 @@
 # Runs a fixed script for a few seconds, then prints one summary line on the console:
 #   cellex demo: done root_failures=N frames_sent=N frames_dropped=N ...
 # and a last heartbeat frame with the same counters on the telemetry UART.
+# Last scene: /user/calib hangs in receive(); the watchdog resets the board, main.py
+# runs again and, finding the hung actor in the reset record, sends a boot frame naming it and
+# prints "cellex demo: rebooted ..." instead of running the script again.
 import errno
 import gc
 
@@ -15,8 +18,10 @@ import board_config
 import micropython
 
 from cellex.actor import Actor
+from cellex.boot_frame import CAUSE_NAMES, reset_cause, send_boot_frame
 from cellex.config import ActorSystemConfig
 from cellex.metrics import TELEMETRY_INVOKED, MetricsSink
+from cellex.reset_record import ResetRecord, board_store
 from cellex.snapshot import TaggedError
 from cellex.supervision import ESCALATE, RESTART, RESUME, SupervisorStrategy
 from cellex.system import ActorSystem
@@ -30,6 +35,10 @@ if hasattr(micropython, "alloc_emergency_exception_buf"):  # boards have it, the
 
 _READINGS = 60  # sensor readings in the script
 _PERIOD_MS = 20  # one reading every 20 ms: the script takes about 1.2 s
+# The watchdog's timeout: the last scene's hang lasts this long (on the emulated Pico,
+# simulated time: a busy core runs at about a quarter of real time).
+_WATCHDOG_MS = 1000
+_CALIBRATE = "calibrate"
 
 # Preallocated built-in exceptions: raising them again allocates nothing
 # (cellex clears their traceback each time).
@@ -118,6 +127,17 @@ class Sampler(Actor):
             self.system.stop()  # run_forever() returns once this burst is dispatched
 
 
+class Calibrator(Actor):
+    """Waits for a ready bit that never comes: its receive() never returns (the last scene)."""
+
+    def __init__(self):
+        self.ready = False
+
+    def receive(self, msg):
+        while msg is _CALIBRATE and not self.ready:
+            pass
+
+
 class Job(Actor):
     """A top-level job whose failure escalates to the root, which stops it."""
 
@@ -143,6 +163,10 @@ def _build_telemetry(ctx):
 def main():
     gc.collect()
     heap_before = gc.mem_alloc()
+    # What the last run left in memory that survives a reset (a file on the virtual board).
+    record = ResetRecord(board_store())
+    record.boot()
+    hung = record.running_id  # an actor was in receive() when the board reset: the last scene
     metrics = MetricsSink()
     esc = SupervisorStrategy(ESCALATE)
     cfg = ActorSystemConfig(
@@ -154,6 +178,10 @@ def main():
     cfg.with_extension("uart", board_config.telemetry_uart())
     cfg.with_failure_telemetry_builder(_build_telemetry)
     cfg.with_failure_observation_config(FailureTelemetryObservationConfig(metrics, capture_timing=True))
+    cfg.with_reset_record(record)
+    if not hung:
+        # Started, a watchdog cannot be stopped: not after the last scene, whose run ends in the REPL.
+        cfg.with_watchdog(_WATCHDOG_MS)
     system = ActorSystem(cfg)
 
     logger = system.spawn(Logger(), "logger", directive=RESUME, component="logger")
@@ -165,12 +193,21 @@ def main():
                        transport="i2c", tags=(("bus", "i2c0"), ("rev", "b")))  # fmt: skip
     baro = system.spawn(Baro(flt), "baro", parent=sensors, component="baro", endpoint="i2c0:0x77",
                         transport="i2c", tags=(("bus", "i2c0"),))  # fmt: skip
+    calib = system.spawn(Calibrator(), "calib", component="calib")  # top-level: the root stops /user/sensors
     jobs = [system.spawn(Job(), "job%d" % i, tags=(("job", str(i)),)) for i in range(3)]
     sampler = system.spawn(Sampler(imu, baro, jobs), "sampler")
     system.send_every(sampler, 0, _PERIOD_MS, 0)  # the first reading now, then every period
     system.start()
     uart_backend = cfg.extensions["uart_backend"]
     heap_system = gc.mem_alloc() - heap_before
+    if uart_backend is not None:
+        # The boot frame opens the telemetry stream: why the board booted, what survived.
+        send_boot_frame(uart_backend, record, system)
+    if hung:
+        path = [str(r.path) for r in system.actors() if r.id == hung]
+        cause = CAUSE_NAMES[reset_cause()]
+        print("cellex demo: rebooted (%s) while %s was running" % (cause, path[0] if path else "?"))
+        return
 
     n_actors = len(system.actors())
     print("cellex demo: %d actors, heap %d bytes for the system; running" % (n_actors, heap_system))
@@ -193,6 +230,13 @@ def main():
             c.timer_fires, c.idle_ms, c.loop_ms, c.idle_ms * 100 // c.loop_ms if c.loop_ms else 0,
         )  # fmt: skip
     )
+
+    # Last scene: calib's receive() never returns, so the scheduler stops feeding the watchdog,
+    # which resets the board; the next boot's frame names calib (the reset record kept it).
+    print("cellex demo: last scene: %s hangs; the watchdog resets the board" % calib.path)
+    system.cancel_timers(sampler)
+    calib.tell(_CALIBRATE)
+    system.run_until_idle()
 
 
 main()

@@ -5,7 +5,9 @@
    apps/demo.py as main.py with mpremote, exactly as `make deploy` does to a board;
 3. watches the telemetry pty with the monitor while the board soft-resets and
    runs the demo: a sensor / filter / logger tree that fails in every way;
-4. prints the board's own summary and the monitor's, and checks that every
+4. the last scene: an actor hangs, the watchdog resets the board, and the
+   boot frame of the next boot names the actor (the monitor prints it);
+5. prints the board's own summary and the monitor's, and checks that every
    failure the board produced was either decoded or reported dropped.
 """
 
@@ -22,7 +24,7 @@ from cellex_tools.deploy import DeployError, deploy
 from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
 from cellex_tools.monitor import Printer, open_port, watch
 from cellex_tools.virtual_board import VirtualBoard, VirtualBoardError
-from cellex_tools.wire_decoder import Failure, StreamDecoder
+from cellex_tools.wire_decoder import Boot, Failure, StreamDecoder
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "apps" / "demo.py"
@@ -39,8 +41,13 @@ class DemoResult:
     def __init__(self, board_counts, monitor_stats, records, console):
         self.board = board_counts  # from the app's "done" line
         self.monitor = monitor_stats  # StreamDecoder.stats()
-        self.records = records  # every decoded record: Failure, DropReport, Heartbeat
+        self.records = records  # every decoded record: Boot, Failure, DropReport, Heartbeat
         self.console = console  # the app's console lines
+
+    @property
+    def reboot(self):
+        """The boot frame after the last scene's watchdog reset (names the hung actor), or None."""
+        return next((r for r in self.records if isinstance(r, Boot) and r.running_id), None)
 
     @property
     def produced(self):
@@ -96,6 +103,32 @@ def _read_console(console, out, timeout):
     raise DemoError("the demo app did not finish within %d s; console said: %r" % (timeout, lines))
 
 
+def _wait_for_reboot(printer, console, lines, out, timeout):
+    """After the "done" line: wait until the monitor has the boot frame that names the hung
+    actor; echo the console meanwhile (at a reset an emulated Pico's console may hang up)."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while time.monotonic() < deadline:
+        if any(isinstance(r, Boot) and r.running_id for r in printer.records):
+            # then the board's own word on it, if its console says it soon (best effort)
+            deadline = min(deadline, time.monotonic() + 1.0)
+            if any(line.startswith("cellex demo: rebooted") for line in lines):
+                return
+        try:
+            buf += console.read(max(1, console.in_waiting))
+        except (OSError, serial.SerialException):
+            time.sleep(0.1)  # the USB device went away with the reset
+            continue
+        while b"\n" in buf:
+            raw, buf = buf.split(b"\n", 1)
+            line = raw.decode(errors="replace").strip()
+            if line.startswith("cellex demo"):
+                lines.append(line)
+                out.write("board: " + line + "\n")
+    if not any(isinstance(r, Boot) and r.running_id for r in printer.records):
+        raise DemoError("no boot frame naming the hung actor within %d s after the last scene" % timeout)
+
+
 def _start_board(which):
     """(board context manager, BOARD name) for --board virtual / emulated."""
     if which == "virtual":
@@ -130,6 +163,7 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
         try:
             console.write(b"\x04")  # soft reset at the friendly REPL: the board runs main.py
             counts, lines = _read_console(console, out, timeout)
+            _wait_for_reboot(printer, console, lines, out, timeout)
             time.sleep(0.3)  # the last frames are already on the wire; let the monitor read them
         finally:
             stop.set()
@@ -158,6 +192,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("demo: interrupted", file=sys.stderr)
         return 130
+    if r.reboot is not None:
+        print("demo: last scene: the board was reset by the %s while %s was running (boot %d)"
+              % (r.reboot.cause, r.reboot.running_path, r.reboot.boot_count))
     verdict = "all accounted for" if r.accounted == r.produced else "MISMATCH"
     print(
         "demo: the board produced %d root failures; the monitor decoded %d and was told of %d dropped: %s"

@@ -52,4 +52,16 @@ def test_the_monitor_shows_each_root_failure_with_its_path_stage_and_tags(demo):
 def test_the_demo_prints_live_failures_and_a_summary(demo):
     _, text = demo
     assert "/user/sensors/baro  SensorFault: pressure out of range  stage=2" in text
-    assert "summary: frames=6 failures=5" in text
+    # 2 boot frames, 5 failures, 1 heartbeat
+    assert "summary: frames=8 failures=5" in text
+
+
+def test_the_last_scene_hangs_an_actor_and_the_watchdog_reboot_names_it(demo):
+    result, text = demo
+    reboot = result.reboot
+    assert reboot is not None
+    assert (reboot.cause, reboot.running_path, reboot.record_valid) == ("watchdog", "/user/calib", True)
+    # the last root failure before the hang survived the reset too
+    assert (reboot.has_failure, reboot.failure_path, reboot.failure_stage) == (True, "/user/sensors/baro", 2)
+    assert (result.monitor["boots"], result.monitor["restarts"]) == (2, 0)
+    assert "rebooted by the watchdog while /user/calib was running" in text
