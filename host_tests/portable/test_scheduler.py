@@ -145,3 +145,123 @@ def test_keyboard_interrupt_in_on_restart_propagates_and_the_actor_carries_on():
     assert ref.delivered == 1 and system.counters.failures == 1
     assert system.run_until_idle() == 1
     assert actor.got == [1] and ref.pending == 0 and system.scheduler.ready == 0
+
+
+# --- the watchdog (ActorSystemConfig.with_watchdog): fed while dispatching makes progress, and
+# the actor in receive() kept in the reset record ------------------------------------------------
+
+
+class Dog:
+    """A watchdog that counts its feeds (machine.WDT's interface: feed())."""
+
+    def __init__(self):
+        self.feeds = 0
+
+    def feed(self):
+        self.feeds += 1
+
+
+class Spy:
+    """Records, at each message, the feeds so far and the running actor the record holds."""
+
+    def __init__(self, dog, record, log):
+        self.dog = dog
+        self.record = record
+        self.log = log
+
+    def receive(self, msg):
+        from cellex.reset_record import ResetRecord
+
+        seen = ResetRecord(self.record.store)
+        seen.read()
+        self.log.append((msg, self.dog.feeds, seen.running_id))
+
+
+def _watched(log, dog, with_record=True):
+    from cellex.actor import Actor
+    from cellex.reset_record import MemoryStore, ResetRecord
+
+    record = ResetRecord(MemoryStore())
+    record.boot()
+    cfg = ActorSystemConfig(max_actors=3, mailbox_capacity=8).with_watchdog(1000, wdt=dog)
+    if with_record:
+        cfg.with_reset_record(record)
+    system = ActorSystem(cfg)
+
+    class Watched(Spy, Actor):
+        pass
+
+    refs = [system.spawn(Watched(dog, record, log), name) for name in ("a", "b")]
+    system.start()
+    return system, refs, record
+
+
+def test_a_watched_scheduler_feeds_the_watchdog_and_keeps_the_running_actor_before_each_turn():
+    log = []
+    dog = Dog()
+    system, (a, b), record = _watched(log, dog)
+    a.tell(1)
+    b.tell(2)
+    a.tell(3)
+    system.run_until_idle()
+    # one feed as run() starts, then one per turn; each message sees its own actor's id
+    assert log == [(1, 2, a.id), (2, 3, b.id), (3, 4, a.id)]
+
+
+def test_when_run_returns_the_record_holds_no_running_actor():
+    log = []
+    system, (a, _), record = _watched(log, Dog())
+    a.tell(1)
+    system.run_until_idle()
+    assert record.read() and record.running_id == 0
+
+
+def test_a_watchdog_without_a_record_is_fed_all_the_same():
+    log = []
+    dog = Dog()
+    system, (a, _), record = _watched(log, dog, with_record=False)
+    a.tell(1)
+    system.run_until_idle()
+    assert dog.feeds == 2 and log == [(1, 2, 0)]
+
+
+def test_an_idle_run_feeds_the_watchdog_once():
+    dog = Dog()
+    system, _, _ = _watched([], dog)
+    fed = dog.feeds
+    system.run_until_idle()
+    assert dog.feeds == fed + 1
+
+
+def test_a_watchdog_needs_a_positive_timeout_and_a_feed_method():
+    import support
+
+    cfg = ActorSystemConfig()
+    support.assert_raises(ValueError, cfg.with_watchdog, 0)
+    support.assert_raises(ValueError, cfg.with_watchdog, 100, object())
+    assert cfg.make_watchdog() is None  # not configured: nothing made at start
+
+
+def test_watched_dispatch_takes_no_heap_block():
+    import support
+    from actors import Counter
+    from cellex.reset_record import MemoryStore, ResetRecord
+
+    record = ResetRecord(MemoryStore())
+    record.boot()
+    dog = Dog()
+    cfg = ActorSystemConfig(max_actors=3, mailbox_capacity=8).with_watchdog(1000, wdt=dog)
+    system = ActorSystem(cfg.with_reset_record(record))
+    a = system.spawn(Counter(), "a")
+    b = system.spawn(Counter(), "b")
+    system.start()
+
+    def turns():
+        for i in range(4):
+            a.tell(i)
+            b.tell(i)
+        system.run_until_idle()
+
+    support.assert_no_gross_alloc(turns)
+    support.assert_no_alloc(turns)
+    assert dog.feeds > 8 and record.read() and record.running_id == 0
