@@ -17,6 +17,10 @@ _RUNNING = const(0)  # = actor_ref.RUNNING; const() only inlines within its own 
 _NO_ACTOR = 0xFFF000
 
 
+def _unwatched():
+    pass
+
+
 class ReadyQueueScheduler:
     """Dispatches messages, one per turn, to actors in ready-queue order.
 
@@ -49,11 +53,11 @@ class ReadyQueueScheduler:
         self._clock = clock
         self._posts = posts
         self._watched = False
-        self._feed = None
-        self._slot = None
-        self._key = None
+        self._feed = _unwatched
+        self._slot = [0]  # (where the running actor goes when not kept: see watch())
+        self._key = 0
 
-    def watch(self, feed, slot=None, key=None):
+    def watch(self, feed, slot=None, key=0):
         """Feed a watchdog while dispatching makes progress, and keep the running actor.
 
         feed()    called at each run() and before each actor's turn (e.g. a
@@ -67,10 +71,9 @@ class ReadyQueueScheduler:
         ActorSystemConfig.with_watchdog). Allocates nothing per turn.
         """
         self._feed = feed
-        if slot is None:
-            slot, key = [0], 0  # not kept: stored where nobody reads it (no test per turn)
-        self._slot = slot
-        self._key = key
+        if slot is not None:  # else stored where nobody reads it (no test per turn)
+            self._slot = slot
+            self._key = key
         self._watched = True
 
     def enqueue(self, ref):
