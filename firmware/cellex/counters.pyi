@@ -26,6 +26,10 @@ class SystemCounters:
     timer_fires: int
     timer_overruns: int
     timers_full: int
+    asks: int
+    replies: int
+    ask_timeouts: int
+    asks_full: int
     posts: int
     posts_dropped: int
     idle_ms: int
