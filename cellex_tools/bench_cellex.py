@@ -831,7 +831,7 @@ def bench_failure_root():
 
         def through(n, dispatch=dispatch, snap=snap):
             for _ in range(n):
-                dispatch(snap)
+                dispatch(snap, False)  # a root failure's snapshot (True: a supervised failure)
 
         def plain(n, direct=direct, snap=snap):
             for _ in range(n):
