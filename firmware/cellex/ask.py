@@ -58,7 +58,10 @@ class Call:
     `value` (the reply; meaningful only when REPLIED), `owner` (the asking Actor),
     `sender` (its ActorRef, set by ask()).
     The target gets the Call as its message and answers with reply(); the
-    asker gets it back as a message once it is REPLIED or TIMED_OUT.
+    asker gets it back as a message once it is REPLIED or TIMED_OUT. Ask
+    with it again only once it has come back (its state changes when it is
+    answered, while it may still wait in the owner's mailbox); make one
+    Call per request the actor keeps in flight at once.
     """
 
     def __init__(self, owner):
