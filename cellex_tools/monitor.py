@@ -615,7 +615,13 @@ def main(argv: list[str] | None = None) -> int:
             # A replayed capture is named for its board, e.g. pico-7.pcap -> pico-7.
             name = source if args.replay is None else "replay" if source == "-" else Path(source).stem
             device = args.device_id or device_id_for(name)
-            sink = MqttSink(args.mqtt, device, queue_limit=args.mqtt_queue, status=sys.stderr)
+            sink = MqttSink(
+                args.mqtt,
+                device,
+                queue_limit=args.mqtt_queue,
+                status=sys.stderr,
+                wait_for_room=replay is not None,
+            )
         monitor(
             args.port, args.baud, duration=args.duration, count=args.count, json_mode=args.json, color=color,
             status=sys.stderr, record=args.record, replay=replay, fast=args.fast,

@@ -13,7 +13,11 @@ Broker outages cost nothing up to `queue_limit` records: paho keeps unacknowledg
 messages and sends them again once it has reconnected (it retries every
 0.2-2 s). A record offered while the queue is full is counted in `lost`; records still
 unacknowledged when close() gives up are counted in `unsent`. So
-``offered == acked + lost + unsent``, and the monitor prints all four.
+``offered == acked + lost + unsent``, and the monitor prints all four. A source that can wait
+(a replay: `wait_for_room`) is held back while the queue is full, however long the broker
+takes (Ctrl-C ends the wait; what is still queued then is counted unsent), so a replay loses
+nothing; a live port is never held back (the board's bytes would pile up in the serial
+driver instead, and be lost there uncounted).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ PUBLISHED_KINDS = ("failure", "supervision", "boot", "drop_report")
 DEFAULT_QUEUE_LIMIT = 10000
 DEFAULT_PORT = 1883
 QOS = 1
+_IN_FLIGHT = 100  # unacknowledged messages on the wire at once (paho's default of 20 halves the rate)
 
 
 class MqttUrlError(ValueError):
@@ -77,6 +82,7 @@ class MqttSink:
         *,
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
         status: TextIO | None = None,
+        wait_for_room: bool = False,
     ):
         self.host, self.port, self.topic = parse_url(url)
         self.device_id = device_id
@@ -84,6 +90,9 @@ class MqttSink:
         self.lost = 0  # offered while the queue was full
         self.max_queued = 0  # the deepest the queue of unacknowledged records went
         self._acked = 0
+        self._queue_limit = queue_limit
+        self._wait_for_room = wait_for_room
+        self._room = threading.Condition()  # notified on each acknowledgement
         self._status = status
         self._connected = threading.Event()
         self._closing = False
@@ -92,10 +101,13 @@ class MqttSink:
             mqtt.CallbackAPIVersion.VERSION2, client_id="cellex-%s-%d" % (device_id, os.getpid())
         )
         self.client.max_queued_messages_set(queue_limit)
+        self.client.max_inflight_messages_set(_IN_FLIGHT)
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=2)  # type: ignore[arg-type]
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_connect_fail = self._on_connect_fail
+        self._unreachable_said = False
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
 
@@ -115,6 +127,9 @@ class MqttSink:
             return
         payload = dict(record_to_dict(rec), device_id=self.device_id, host_time=host_time)
         topic = "%s/%s/%s" % (self.topic, self.device_id, rec.kind)
+        if self._wait_for_room:
+            with self._room:
+                self._room.wait_for(lambda: self.queued < self._queue_limit)
         self.offered += 1
         info = self.client.publish(topic, json.dumps(payload, ensure_ascii=False), qos=QOS)
         if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
@@ -128,8 +143,11 @@ class MqttSink:
     def close(self, timeout: float = 5.0) -> dict[str, int]:
         """Wait up to `timeout` s for the queue to drain, disconnect, and return the counts."""
         deadline = time.monotonic() + timeout
-        while self.queued and time.monotonic() < deadline:
-            time.sleep(0.02)
+        try:
+            while self.queued and time.monotonic() < deadline:
+                time.sleep(0.02)
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop waiting; what is queued is counted unsent
         self._closing = True
         self.client.disconnect()
         self.client.loop_stop()
@@ -158,10 +176,19 @@ class MqttSink:
         self._say("connected to %s:%d, publishing to %s/%s/<kind>" % (
             self.host, self.port, self.topic, self.device_id))  # fmt: skip
 
+    def _on_connect_fail(self, client, userdata):
+        if not self._unreachable_said:  # once: paho retries every 0.2-2 s
+            self._unreachable_said = True
+            self._say(
+                "cannot reach the broker at %s:%d yet; keeping records and retrying" % (self.host, self.port)
+            )
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         if self._connected.is_set() and not self._closing:
             self._connected.clear()
             self._say("lost the broker (%s); keeping up to the queue limit and sending again" % reason_code)
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
-        self._acked += 1
+        with self._room:
+            self._acked += 1
+            self._room.notify()

@@ -163,6 +163,17 @@ def test_every_failure_of_a_replay_reaches_the_broker_exactly_once(tmp_path, bro
     )
 
 
+def test_a_fast_replay_waits_for_the_broker_rather_than_lose_records(tmp_path, broker, subscriber):
+    n = 1000
+    capture = _capture(tmp_path, Board().failures(n))
+    cmd = [sys.executable, "-m", "cellex_tools.monitor", "--replay", str(capture), "--fast"]
+    cmd += ["--mqtt", broker.url, "--mqtt-queue", "10"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "mqtt: %d offered, %d acknowledged by the broker, 0 lost (queue full)" % (n, n) in proc.stdout
+    assert sorted(_sequences(subscriber.wait_for(n))) == list(range(n))
+
+
 def test_boot_and_supervision_records_are_published_under_their_own_kind(tmp_path, broker, subscriber):
     capture = _capture(tmp_path, BOOT + supervised_run(restarts=2))
     cmd = [
