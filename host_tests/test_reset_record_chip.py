@@ -134,5 +134,5 @@ def test_keeping_the_running_actor_and_feeding_the_watchdog_cost_a_few_us_per_di
             print("\nemulated Pico:", out.strip())
         words = out.split()
         cost = float(words[words.index("cost") + 1].rstrip(";"))
-        assert cost < 20, out
+        assert cost < 25, out  # (set_running() before: 64 us and a 32-byte big int per call)
 
