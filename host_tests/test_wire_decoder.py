@@ -522,6 +522,7 @@ def test_root_failures_on_a_line_that_tears_writes_reconcile_on_the_host(interpr
 
 _TELEMETRY_MODULES = (
     "wire", "telemetry_uart", "snapshot", "telemetry", "telemetry_ring", "telemetry_fanout", "metrics",
+    "root_escalation_sink", "scheduler", "reset_record",
 )  # fmt: skip
 # ARMv6-M native code loads a constant that does not fit 16 bits with `ldr rX, [pc, #0]; b.n +2;
 # .word` and pads so that the word is 4-byte aligned *if the code starts 4-byte aligned*. MicroPython
