@@ -26,8 +26,9 @@ per-actor / per-error table. Wire format: docs/wire-format.md.
 Words: an actor *restarts* (its supervisor's decision); the board *reboots*. The summary's
 ``restarts`` are actor restarts, its ``reboots`` the board's (boot frames and stream starts).
 
-Exit status: 0 done, 1 the port cannot be opened (or the capture read), 2 usage error,
-3 the port was lost and did not come back.
+Exit status: 0 done (also after Ctrl-C or SIGTERM, which end the watch with the summary),
+1 the port cannot be opened (or the capture read), 2 usage error, 3 the port was lost and did
+not come back, 130 interrupted before the watch began or while printing the summary.
 
 From Python: ``summary = monitor(port, duration=5)`` returns the summary counters.
 """
@@ -57,6 +58,7 @@ EXIT_OK = 0
 EXIT_PORT = 1
 EXIT_USAGE = 2
 EXIT_LOST = 3
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C, when it comes outside the watch
 DEFAULT_RECONNECT_TIMEOUT = 30.0
 _READ_TIMEOUT_S = 0.1
 _READ_MAX = 4096
@@ -340,16 +342,24 @@ class PortReader:
     timeout. When the port fails and `reconnect_timeout` > 0, it reopens the port (say
     /dev/ttyUSB0 after the adapter was unplugged and plugged in again), saying so on `status`,
     and raises PortLost if the port is not back in time; with 0 a failed port ends the chunks.
+    Set `record` to a CaptureWriter to save every chunk read.
     """
 
-    def __init__(self, ser: serial.SerialBase, name: str, baud: int, *, reconnect_timeout: float = 0,
-                 status: TextIO | None = None, record: CaptureWriter | None = None):  # fmt: skip
+    def __init__(
+        self,
+        ser: serial.SerialBase,
+        name: str,
+        baud: int,
+        *,
+        reconnect_timeout: float = 0,
+        status: TextIO | None = None,
+    ):
         self.ser = ser
         self.name = name
         self.baud = baud
         self.reconnect_timeout = reconnect_timeout
         self.status = status
-        self.record = record
+        self.record: CaptureWriter | None = None
         self.ended = ""  # why the chunks ended: "port closed (...)"
 
     def __iter__(self) -> Iterator[tuple[float, bytes]]:
@@ -476,6 +486,8 @@ def monitor(
             why = pump(ReplayReader(replay, fast), session, duration)
         else:
             why, lost = _watch_port(port, baud, session, duration, status, record, reconnect_timeout)
+    except KeyboardInterrupt:
+        why = "interrupted"  # before the reading began (once it has, pump() takes Ctrl-C)
     finally:
         if sink is not None:
             sink.close()
@@ -488,26 +500,22 @@ def monitor(
 
 
 def _watch_port(port, baud, session, duration, status, record, reconnect_timeout):
-    ser = open_port(port, baud)
+    reader = PortReader(open_port(port, baud), port, baud, reconnect_timeout=reconnect_timeout, status=status)
     try:
-        writer = CaptureWriter(open(record, "wb")) if record else None  # noqa: SIM115 - closed below
-    except OSError as e:
-        ser.close()
-        raise MonitorError("cannot write the capture %s: %s" % (record, e.strerror)) from None
-    _say(
-        status,
-        "reading %s at %d baud%s (Ctrl-C stops)"
-        % (port, baud, ", recording to %s" % record if record else ""),
-    )
-    reader = PortReader(ser, port, baud, reconnect_timeout=reconnect_timeout, status=status, record=writer)
-    try:
+        if record:
+            try:
+                reader.record = CaptureWriter(open(record, "wb"))  # noqa: SIM115 - closed below
+            except OSError as e:
+                raise MonitorError("cannot write the capture %s: %s" % (record, e.strerror)) from None
+        recording = ", recording to %s" % record if record else ""
+        _say(status, "reading %s at %d baud%s (Ctrl-C stops)" % (port, baud, recording))
         return pump(reader, session, duration), None
     except PortLost as e:
         return "port lost", e
     finally:
         reader.close()
-        if writer is not None:
-            writer.close()
+        if reader.record is not None:
+            reader.record.close()
 
 
 def _say(status: TextIO | None, text: str) -> None:
@@ -639,6 +647,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print("monitor: cannot read %s: %s" % (args.replay, e.strerror), file=sys.stderr)
         return EXIT_PORT
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED  # while starting or printing the summary: nothing more to say
     return EXIT_OK
 
 
