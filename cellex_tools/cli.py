@@ -5,9 +5,9 @@
 
 Each command is a module of cellex_tools with a main(argv); everything after the
 command's name goes to it untouched, so that module's parser is the one source of
-its options (the Makefile's targets call these commands too). `monitor` works from
-any install (pip, pipx); the others build, deploy or test from the repository's
-files (boards/, firmware/, host_tests/) and so run from a checkout.
+its options (the Makefile's targets call these commands too). `monitor` and `mpy`
+work from any install (pip, pipx); the others build, deploy or test from the
+repository's files (boards/, firmware/, host_tests/) and so run from a checkout.
 """
 
 import difflib
@@ -39,6 +39,7 @@ COMMANDS = {
     "test-board": Command("board_tests", "the portable test suite on a board over its raw REPL"),
     "bench": Command("bench", "benchmark tables: the MicroPython unix port and CPython side by side"),
     "bench-chip": Command("bench_chip", "the benchmark tables on the emulated Pico (or a board)"),
+    "mpy": Command("mpy", "compile cellex with mpy-cross for a board's architecture", False),
     "firmware": Command("firmware", "build MicroPython for a board with cellex frozen in"),
     "package-json": Command("package_json", "write (or --check) package.json for mpremote mip install"),
 }
@@ -65,8 +66,8 @@ def usage():
         "  -h, --help     this list",
         "  --version      the version of cellex",
         "",
-        "All but monitor run from a checkout of the repository (git clone, then make venv;",
-        "the command is .venv/bin/cellex there).",
+        "All but monitor and mpy run from a checkout of the repository (git clone, then",
+        "make venv; the command is .venv/bin/cellex there).",
     ]
     return "\n".join(lines)
 

@@ -3,8 +3,8 @@
     cellex deploy --board RPI_PICO --port /dev/ttyACM0 [--app app.py] [--extra mod.py ...]
     make deploy BOARD=RPI_PICO PORT=/dev/ttyACM0 [APP=app.py]
 
-Runs on stock MicroPython firmware, no rebuild: the .mpy files of
-`make mpy BOARD=...` (build/mpy/<BOARD>/cellex/*.mpy) go to :lib/cellex/
+Runs on stock MicroPython firmware, no rebuild: the package compiled for the
+board's architecture (`cellex mpy`, into build/mpy/<BOARD>/cellex/) goes to :lib/cellex/
 (replacing what was there), boards/<BOARD>/board_config.py to :board_config.py,
 the app to :main.py, extra modules to the root; then the board is reset
 (main.py runs). Firmware with cellex frozen in (`make firmware`) gets only the
@@ -18,7 +18,6 @@ Importable: deploy(board, port, ...) -> DeployResult; raises DeployError.
 """
 
 import argparse
-import glob
 import os
 import re
 import subprocess
@@ -26,16 +25,10 @@ import sys
 from pathlib import Path
 
 from cellex_tools import repl_port
+from cellex_tools.mpy import ARCH_NAMES, BOARD_ARCH, MpyError, compile_package
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS_DIR = ROOT / "boards"
-# board -> mpy-cross -march (same table as mk/boards.mk)
-BOARD_ARCH = {"RPI_PICO": "armv6m", "PYBV11": "armv7emsp", "VIRTUAL": "x64"}
-# sys.implementation._mpy >> 10: MicroPython's MP_NATIVE_ARCH_* numbers
-_ARCH_NUMBERS = {
-    0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
-    7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc", 12: "rv64imc",
-}
 _SHORTCUTS = {"a": "/dev/ttyACM", "u": "/dev/ttyUSB", "c": "COM"}  # mpremote's a0, u0, c0
 DEFAULT_TIMEOUT_S = 120
 
@@ -103,18 +96,6 @@ def _serial_ports():
     return [p.device for p in list_ports.comports()]
 
 
-def package_files(board, mpy_build):
-    """The compiled package for `board`: sorted .mpy paths; DeployError if not built."""
-    folder = Path(mpy_build) / board / "cellex"
-    files = sorted(glob.glob(str(folder / "*.mpy")))
-    if not files:
-        raise DeployError(
-            "no compiled package in %s: run `make mpy BOARD=%s` first (make deploy does it for you)"
-            % (folder, board)
-        )
-    return files
-
-
 def _run_mpremote(mpremote, device, args, timeout):
     cmd = [mpremote, "connect", device] + args
     try:
@@ -180,7 +161,7 @@ def probe_board(device, mpremote=None, timeout=DEFAULT_TIMEOUT_S):
     m = re.search(r"MPY (\d+)", proc.stdout)
     if proc.returncode != 0 or not m:
         raise DeployError(_explain_failure(device, proc))
-    return _ARCH_NUMBERS.get(int(m.group(1)) >> 10, "unknown"), "FROZEN True" in proc.stdout
+    return ARCH_NAMES.get(int(m.group(1)) >> 10, "unknown"), "FROZEN True" in proc.stdout
 
 
 def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True, mpremote=None,
@@ -189,7 +170,7 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
 
     board:     a folder under boards/ (RPI_PICO, PYBV11, VIRTUAL)
     port:      serial device (/dev/ttyACM0, a pty, an mpremote shortcut such as a0)
-    mpy_build: where `make mpy` put the package (<mpy_build>/<board>/cellex/*.mpy)
+    mpy_build: where the package is compiled to (<mpy_build>/<board>/cellex/*.mpy; see cellex_tools.mpy)
     app:       file copied to :main.py (default boards/<board>/main.py if present)
     extra:     files copied to the board's root under their own names
     reset:     hard-reset at the end (machine.reset(): main.py runs)
@@ -219,8 +200,11 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
         )
 
     # The firmware's frozen cellex comes before /lib on sys.path: a copy would never load.
-    mpy_build = ROOT / mpy_build if not os.path.isabs(mpy_build) else mpy_build
-    mpy_files = [] if frozen else package_files(board, mpy_build)
+    out = ROOT / mpy_build / board  # an absolute mpy_build stays itself
+    try:
+        mpy_files = [] if frozen else [str(f) for f in compile_package(BOARD_ARCH.get(board), out)]
+    except MpyError as e:
+        raise DeployError(str(e)) from None
     files = [(f, ":lib/cellex/" + os.path.basename(f)) for f in mpy_files]
     files.append((str(BOARDS_DIR / board / "board_config.py"), ":board_config.py"))
     if app:
@@ -244,7 +228,9 @@ def main(argv=None):
         prog="cellex deploy", description=__doc__.splitlines()[0])
     parser.add_argument("--board", required=True, help="one of: %s" % ", ".join(boards()))
     parser.add_argument("--port", default="", help="serial device, e.g. /dev/ttyACM0 (or a0, u0)")
-    parser.add_argument("--mpy-build", default="build/mpy", help="folder of `make mpy` output")
+    parser.add_argument(
+        "--mpy-build", default="build/mpy", help="where the compiled package goes (<it>/<BOARD>/cellex)"
+    )
     parser.add_argument("--app", help="file copied to :main.py")
     parser.add_argument("--extra", nargs="*", default=[], help="files copied to the board's root")
     parser.add_argument("--no-reset", action="store_true", help="do not reset the board afterwards")

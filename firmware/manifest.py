@@ -6,7 +6,7 @@
 #   make -C ports/unix FROZEN_MANIFEST=/abs/path/firmware/manifest.py
 # opt=1 strips `assert` (never used for runtime invariants) but keeps line
 # numbers in tracebacks, so failure reports still point at the right line.
-# mk/boards.mk compiles `make mpy` with the same level (-O1): keep them in step.
+# cellex_tools/mpy.py (`cellex mpy`, `make mpy`) compiles with the same level (-O1): keep them in step.
 metadata(
     description="cellex: no-allocation actor runtime with failure telemetry",
     version="0.1.0",

@@ -50,6 +50,16 @@ def test_mpy_build_drops_modules_whose_source_is_gone(tmp_path):
     assert not stale.exists()
 
 
+def test_mpy_build_compiles_again_only_a_module_older_than_its_source(tmp_path):
+    assert make("mpy", "BOARD=VIRTUAL", "MPY_BUILD=" + str(tmp_path))[0] == 0
+    folder = tmp_path / "VIRTUAL" / "cellex"
+    os.utime(folder / "timers.mpy", (0, 0))  # as if built before its source last changed
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert make("mpy", "BOARD=VIRTUAL", "MPY_BUILD=" + str(tmp_path))[0] == 0
+    changed = {p.name for p in folder.iterdir() if p.stat().st_mtime_ns != before[p.name]}
+    assert changed == {"timers.mpy"}
+
+
 def test_unknown_board_is_refused_with_the_list():
     for target in ("mpy", "deploy", "firmware", "typecheck"):
         status, out = make(target, "BOARD=NOPE", "PORT=/dev/null", "MICROPY_DIR=/tmp")

@@ -66,6 +66,7 @@ def test_the_installed_script_exits_2_on_an_unknown_command():
         (["demo"], "cellex demo"),
         (["bench"], "cellex bench"),
         (["firmware", "BOARD=RPI_PICO"], "cellex firmware --board RPI_PICO"),
+        (["mpy", "BOARD=PYBV11"], "cellex mpy --board PYBV11 --out build/mpy/PYBV11"),
     ],
 )
 def test_make_targets_run_the_cellex_command(target, command):

@@ -110,6 +110,14 @@ def test_the_installed_monitor_answers_help(venv):
     assert "--port" in out and "--baud" in out
 
 
+def test_the_installed_command_compiles_the_installed_package_for_a_board(venv, tmp_path):
+    out = run([venv[0] / "bin" / "cellex", "mpy", "--board", "RPI_PICO", "--out", tmp_path]).stdout
+    assert out.startswith("RPI_PICO (armv6m): ")
+    assert sorted(p.stem for p in (tmp_path / "cellex").glob("*.mpy")) == sorted(
+        p.stem for p in (ROOT / "firmware" / "cellex").glob("*.py")
+    )
+
+
 def test_the_pinned_tools_satisfy_the_declared_dependencies(venv):
     out = run([*PIP, "--python", venv[0] / "bin" / "python", "check"]).stdout
     assert "No broken requirements" in out

@@ -19,6 +19,7 @@ import pytest
 
 from cellex.system import ActorSystem
 from cellex_tools import package_json
+from cellex_tools.mpy import compile_package
 
 pytestmark = pytest.mark.host_only
 
@@ -243,15 +244,15 @@ def test_the_description_served_dynamically_is_there():
     assert FailureSnapshot().description == ""
 
 
-def test_boards_get_no_stubs():
-    # package.json (mip), make mpy / deploy / the board runner (firmware/cellex/*.py) and the
-    # freeze manifest (package(): .py files only) take .py files.
+def test_mip_installs_no_stubs():
     assert ".pyi" not in package_json.render()
-    out = subprocess.run(
-        ["make", "-n", "--no-print-directory", "mpy-VIRTUAL", "MPY_BUILD=/nonexistent"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    ).stdout
-    assert "cellex/actor.py" in out and ".pyi" not in out
+
+
+def test_the_compiled_package_has_one_mpy_per_module_and_none_of_the_stubs(tmp_path):
+    # What make mpy, deploy and the board test runner put on a board.
+    built = compile_package("x64", tmp_path)
+    assert sorted(p.stem for p in built) == sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert sorted(p.name for p in (tmp_path / "cellex").iterdir()) == sorted(p.name for p in built)
 
 
 def basedpyright(app):

@@ -1,6 +1,6 @@
 # mk/boards.mk: boards, mpy-cross builds, firmware builds, deploy, virtual board, type checks.
 #
-#   make mpy [BOARD=B]                  .mpy of firmware/cellex for B (all boards if unset)
+#   make mpy [BOARD=B]                  .mpy of firmware/cellex for B (all boards if unset): cellex mpy
 #   make firmware BOARD=B [MICROPY_DIR=D] MicroPython firmware for B with cellex frozen in (build/firmware/B)
 #   make deploy BOARD=B PORT=/dev/ttyACM0  copy .mpy + board config (+ app) with mpremote, reset
 #   make virtual-board                  MicroPython unix port behind two ptys (console, telemetry)
@@ -9,27 +9,14 @@
 #   make boards                         list the boards
 
 BOARDS := RPI_PICO PYBV11 VIRTUAL
-HW_BOARDS := RPI_PICO PYBV11
-
-# Per board: mpy-cross architecture, MicroPython port.
-ARCH_RPI_PICO := armv6m
-ARCH_PYBV11 := armv7emsp
-ARCH_VIRTUAL := x64
-MP_PORT_RPI_PICO := rp2
-MP_PORT_PYBV11 := stm32
-MP_PORT_VIRTUAL := unix
-
-# Same optimisation level as firmware/manifest.py (opt=1: asserts out, line numbers in).
-MPY_OPT := -O1
 MPY_BUILD ?= build/mpy
-MPY_CROSS ?= $(BIN)/mpy-cross
-PKG_SRC := $(sort $(wildcard firmware/cellex/*.py))
 
 .PHONY: boards mpy firmware deploy virtual-board typecheck test-mpy stubs _check-board
 
-boards:
+# Each board's architecture lives in one place, cellex_tools/mpy.py (BOARD_ARCH).
+boards: venv
 	@echo "boards: $(BOARDS)"
-	@$(foreach b,$(BOARDS),echo "  $(b): mpy-cross -march=$(ARCH_$(b)), MicroPython port $(MP_PORT_$(b))";)
+	@$(BIN)/cellex mpy --list
 
 # --- validation ------------------------------------------------------------
 # Evaluated inside recipes, so `make test BOARD=x` is not affected.
@@ -41,24 +28,11 @@ $(if $(BOARD),$(if $(filter $(BOARD),$(BOARDS)),,$(error unknown BOARD '$(BOARD)
 endef
 
 # --- mpy-cross builds ------------------------------------------------------
-# One rule per board: $(MPY_BUILD)/<BOARD>/cellex/<module>.mpy from firmware/cellex/<module>.py.
-define mpy_rules
-MPY_FILES_$(1) := $$(patsubst firmware/cellex/%.py,$(MPY_BUILD)/$(1)/cellex/%.mpy,$$(PKG_SRC))
-$(MPY_BUILD)/$(1)/cellex/%.mpy: firmware/cellex/%.py $$(MPY_CROSS) mk/boards.mk
-	@mkdir -p $$(@D)
-	$$(MPY_CROSS) -march=$(ARCH_$(1)) $(MPY_OPT) -s cellex/$$*.py -o $$@ $$<
-.PHONY: mpy-$(1)
-mpy-$(1): $$(MPY_FILES_$(1))
-	@# drop .mpy whose source is gone, so a stale module can never be imported
-	@for f in $(MPY_BUILD)/$(1)/cellex/*.mpy; do \
-	  [ -e "firmware/cellex/$$$$(basename $$$${f%.mpy}).py" ] || { echo "removing stale $$$$f"; rm -f "$$$$f"; }; \
-	done
-	@echo "$(1) ($(ARCH_$(1))): $$(words $$(MPY_FILES_$(1))) modules, $$$$(cat $$(MPY_FILES_$(1)) | wc -c) bytes of .mpy in $(MPY_BUILD)/$(1)/cellex"
-endef
-$(foreach b,$(BOARDS),$(eval $(call mpy_rules,$(b))))
-
-$(MPY_CROSS):
-	@$(MAKE) --no-print-directory venv
+# $(MPY_BUILD)/<BOARD>/cellex/*.mpy by `cellex mpy` (cellex_tools/mpy.py): changed modules
+# only, -O1 as firmware/manifest.py freezes, .mpy whose source is gone removed.
+.PHONY: $(addprefix mpy-,$(BOARDS))
+$(addprefix mpy-,$(BOARDS)): mpy-%: venv
+	@$(BIN)/cellex mpy --board $* --out $(MPY_BUILD)/$*
 
 mpy:
 	$(call check_board_if_set)
@@ -72,7 +46,7 @@ firmware: venv
 	$(BIN)/cellex firmware --board $(BOARD) $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR))
 
 # --- deploy with mpremote -------------------------------------------------------
-deploy:
+deploy: venv
 	$(call require_board,deploy)
 	@if [ -z "$(PORT)" ]; then \
 	  echo "make deploy needs PORT=<serial device of the board>, e.g."; \
@@ -80,7 +54,6 @@ deploy:
 	  echo "Boards mpremote can see: $(BIN)/mpremote connect list"; \
 	  echo "No board? make virtual-board, then PORT=<the console pty it prints> BOARD=VIRTUAL"; \
 	  exit 2; fi
-	@$(MAKE) --no-print-directory mpy-$(BOARD)
 	$(BIN)/cellex deploy --board $(BOARD) --port $(PORT) --mpy-build $(MPY_BUILD) $(if $(APP),--app $(APP))
 
 # --- virtual board -------------------------------------------------------------
