@@ -181,58 +181,41 @@ class ActorRef:
         # Runs between turns only (a timeout fires there), so when the mailbox
         # empties the actor is waiting in the ready queue, not in a turn: it
         # leaves the queue too (the scheduler expects mail from a queued actor).
-        mail = self._mail
-        cap = self.capacity
         n = self.pending
-        i = self._head
-        j = 0
-        while j < n:
-            if mail[i] is msg:
-                break
-            i += 1
-            if i == cap:
-                i = 0
-            j += 1
-        if j == n:
+        if not _ring_remove(self._mail, self._head, n, msg):
             return False
-        while j < n - 1:
-            k = i + 1
-            if k == cap:
-                k = 0
-            mail[i] = mail[k]
-            i = k
-            j += 1
-        mail[i] = None
         self.pending = n - 1
         if n == 1 and self._queued:
-            self._unqueue()
+            s = self._sched
+            if _ring_remove(s._queue, s._head, s.ready, self):
+                s.ready -= 1
+            self._queued = False
         return True
-
-    @micropython.native
-    def _unqueue(self):
-        # Leave the scheduler's ready ring, the others keeping their order.
-        s = self._sched
-        q = s._queue
-        cap = s._capacity
-        n = s.ready
-        i = s._head
-        j = 0
-        while j < n and q[i] is not self:
-            i += 1
-            if i == cap:
-                i = 0
-            j += 1
-        if j < n:
-            while j < n - 1:
-                k = i + 1
-                if k == cap:
-                    k = 0
-                q[i] = q[k]
-                i = k
-                j += 1
-            q[i] = None
-            s.ready = n - 1
-        self._queued = False
 
     def __repr__(self):
         return "<ActorRef " + str(self.path) + ">"
+
+
+@micropython.native
+def _ring_remove(ring, head, n, item):
+    # Remove `item` (by identity) from the n entries of `ring` from `head`
+    # (wrapping at len(ring)), the later ones moving up; True if it was there.
+    cap = len(ring)
+    i = head
+    j = 0
+    while j < n and ring[i] is not item:
+        i += 1
+        if i == cap:
+            i = 0
+        j += 1
+    if j == n:
+        return False
+    while j < n - 1:
+        k = i + 1
+        if k == cap:
+            k = 0
+        ring[i] = ring[k]
+        i = k
+        j += 1
+    ring[i] = None
+    return True

@@ -218,6 +218,24 @@ def test_a_zero_timeout_answers_timed_out_and_the_target_never_sees_it():
     assert asker.timeouts == 1 and driver.seen == 0 and system.scheduler.ready == 0
 
 
+def test_a_target_whose_only_mail_expired_leaves_the_ready_queue_and_the_others_keep_their_turns():
+    clock = FakeClock(0)
+    system = _system(clock)
+    before, driver, after = Driver(HOLD), Driver(HOLD), Driver(HOLD)
+    refs = [system.spawn(before, "before"), system.spawn(driver, "driver"), system.spawn(after, "after")]
+    asker = Asker()
+    system.spawn(asker, "asker")
+    system.start()
+    first = Call(asker)
+    refs[0].tell(first)
+    system.ask(refs[1], asker.call, 1, 0)  # expires before the driver's turn
+    last = Call(asker)
+    refs[2].tell(last)
+    system.run_until_idle()
+    assert (before.seen, driver.seen, after.seen) == (1, 0, 1)
+    assert asker.timeouts == 1 and system.scheduler.ready == 0 and refs[1].pending == 0
+
+
 def test_a_request_refused_by_a_full_mailbox_is_a_dead_letter_and_the_asker_gets_its_timeout():
     clock, system, driver, dref, asker, aref = _pair(HOLD, mailbox_capacity=1)
     dref.tell(0)  # fills the driver's one-slot mailbox
