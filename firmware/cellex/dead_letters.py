@@ -8,6 +8,9 @@
 # (watch()) sees each one, unless more than `burst` arrive within `per_ms`:
 # those are counted in `unwatched` and the hook is not called, so a storm of
 # dead letters costs a few increments each and cannot starve the scheduler.
+# Not here: a post() refused by a full post ring (counters.posts_dropped), as
+# it happens inside an interrupt handler, where no hook may run; a posted
+# message the mailbox then refuses is a dead letter like any tell().
 from cellex.compat import clear_traceback, const, micropython, ticks_diff
 
 # Why a message is a dead letter (the hook's `reason`)
