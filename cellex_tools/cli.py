@@ -12,6 +12,7 @@ repository's files (boards/, firmware/, host_tests/) and so run from a checkout.
 
 import difflib
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cellex import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
 
 class Command:
@@ -102,7 +104,13 @@ def main(argv=None):
             file=sys.stderr,
         )
         return EXIT_USAGE
-    status = importlib.import_module("cellex_tools." + command.module).main(rest)
+    try:
+        status = importlib.import_module("cellex_tools." + command.module).main(rest)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The output went to a reader that stopped (`| head`): stop quietly, as shells expect.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return status or 0
 
 

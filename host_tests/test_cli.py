@@ -1,5 +1,6 @@
 """The `cellex` command: its version, its help, its errors, and commands that reach their modules."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -54,6 +55,19 @@ def test_the_installed_script_exits_2_on_an_unknown_command():
     proc = subprocess.run([str(CELLEX), "flash"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "unknown command 'flash'" in proc.stderr and proc.stdout == ""
+
+
+def test_output_to_a_reader_that_is_gone_ends_quietly_with_141():
+    # As `cellex ... | head` when head has stopped reading: the pipe's read end is closed.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        cmd = [str(CELLEX), "mpy", "--list"]
+        proc = subprocess.run(cmd, stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr == b""
 
 
 @pytest.mark.parametrize(
