@@ -97,11 +97,8 @@ class ActorRef:
         """
         n = self.pending
         cap = self.capacity
-        if n == cap:
-            self._letters.add(self, msg, MAILBOX_FULL)
-            return False
-        if self.state == STOPPED:
-            self._letters.add(self, msg, ACTOR_STOPPED)
+        if n == cap or self.state == STOPPED:
+            self._refused(msg)
             return False
         i = self._head + n
         if i >= cap:
@@ -123,6 +120,12 @@ class ActorRef:
             s._queue[i] = self
             s.ready = n + 1
         return True
+
+    @micropython.native
+    def _refused(self, msg):
+        # tell()'s dead letter, out of its way (a second branch there slowed
+        # every tell by ~5 % on the unix port).
+        self._letters.add(self, msg, MAILBOX_FULL if self.pending == self.capacity else ACTOR_STOPPED)
 
     def stop(self):
         """Stop this actor and its descendants, for good, from anywhere (its own receive() too).
