@@ -17,6 +17,7 @@ runner use its tables.
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,15 +54,18 @@ def compile_package(arch, out_dir):
     """Compile the package into out_dir/cellex/ for `arch` (None: bytecode only); returns the .mpy paths."""
     target = Path(out_dir) / "cellex"
     target.mkdir(parents=True, exist_ok=True)
-    sources = sorted(PACKAGE_DIR.glob("*.py"))
-    compiler = None
+    compiler = mpy_cross()
+    found = shutil.which(compiler)
+    if found is None:
+        raise MpyError("mpy-cross not found at %s" % compiler)
+    # A module is compiled again when its source, the compiler or these rules are newer than it.
+    rules = max(os.stat(found).st_mtime, os.stat(__file__).st_mtime)
     built = []
-    for src in sources:
+    for src in sorted(PACKAGE_DIR.glob("*.py")):
         dst = target / (src.stem + ".mpy")
         built.append(dst)
-        if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
+        if dst.exists() and dst.stat().st_mtime >= max(src.stat().st_mtime, rules):
             continue
-        compiler = compiler or mpy_cross()
         march = ["-march=" + arch] if arch else []
         cmd = [compiler, OPT, *march, "-s", "cellex/" + src.name, "-o", str(dst), str(src)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
