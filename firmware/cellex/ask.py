@@ -12,7 +12,8 @@
 # the timers'), armed for the earliest; a timeout fires like a timer. A reply
 # leaves that deadline alone (most replies come before their timeout: no
 # deadline work on the round trip); when it passes, the due requests time out
-# and it moves to the next one still in flight, or disarms. Running out of
+# and it moves to the next one still in flight, or disarms (after answered
+# requests that costs one early wake-up of an idle loop, no message). Running out of
 # slots raises ASKS_FULL and counts asks_full. A token names one request:
 # (generation << 8) | slot, the generation moving on each time the slot is
 # taken, so a reply that comes after its request timed out (the slot free or
