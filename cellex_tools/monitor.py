@@ -549,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cellex monitor",
         description="Decode and print a cellex board's failure telemetry (docs/wire-format.md).",
-        epilog="Exit status: 0 done, 1 port or capture problem, 2 usage error, 3 port lost for good.",
+        epilog="Exit status: 0 done, 1 port or capture problem, 2 usage error, 3 port lost for good, "
+        "130 interrupted while starting. More: docs/monitor.md.",
     )
     src = p.add_argument_group("source (one of)")
     src.add_argument("--port", help="serial port: /dev/ttyACM0, COM3, a pty, socket://host:port")
@@ -570,12 +571,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="only actors under this path, e.g. /user/sensors (repeatable)")  # fmt: skip
     out.add_argument("--error", action="append", default=[], metavar="TYPE",
                      help="only this error type, e.g. OSError (repeatable)")  # fmt: skip
-    out.add_argument("--duration", type=_positive_float, help="stop after S seconds")
-    out.add_argument("--count", type=_positive_int, help="stop after N failures (shown ones, with a filter)")
+    out.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+    out.add_argument(
+        "--count", type=_positive_int, metavar="N", help="stop after N failures (shown ones, with a filter)"
+    )
     fleet = p.add_argument_group("fleet telemetry")
     fleet.add_argument("--mqtt", metavar="URL", help="also publish records to mqtt://host:port/topic (QoS 1)")
     fleet.add_argument(
-        "--device-id", help="this board's id in the topics (default: from the port or file name)"
+        "--device-id",
+        metavar="ID",
+        help="this board's id in the topics (default: from the port or file name)",
     )
     fleet.add_argument(
         "--mqtt-queue", type=_positive_int, default=DEFAULT_QUEUE_LIMIT, metavar="N",
