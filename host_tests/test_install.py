@@ -7,6 +7,7 @@ the pinned .venv through one .pth line, and `pip check` proves they satisfy the 
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from test_typed_api import basedpyright, expected_errors
 
 import cellex
 
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.host_only
 ROOT = Path(__file__).resolve().parent.parent
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 TIMEOUT_S = 300
+TYPING = Path(__file__).resolve().parent / "typing"
 
 
 def run(cmd, **kwargs):
@@ -103,6 +106,17 @@ def test_the_installed_runtime_runs_an_actor_under_cpython(venv):
     out = run([venv[0] / "bin" / "python", "-c", code], cwd=venv[0]).stdout
     where, got = out.split(" ", 1)
     assert where.startswith(str(venv[0])) and got.strip() == "['hi']"
+
+
+def test_a_users_app_type_checks_against_the_installed_package(venv, tmp_path):
+    # The user's own project folder, its interpreter the venv: no path to this checkout.
+    for app in ("good_app.py", "bad_app.py"):
+        shutil.copy(TYPING / app, tmp_path / app)
+    config = {"venvPath": str(venv[0].parent), "venv": venv[0].name, "typeCheckingMode": "standard"}
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config))
+    assert basedpyright("good_app.py", tmp_path) == []
+    errors = basedpyright("bad_app.py", tmp_path)
+    assert {(line, rule) for line, rule, _ in errors} == expected_errors("bad_app.py"), errors
 
 
 def test_the_installed_monitor_answers_help(venv):

@@ -255,11 +255,11 @@ def test_the_compiled_package_has_one_mpy_per_module_and_none_of_the_stubs(tmp_p
     assert sorted(p.name for p in (tmp_path / "cellex").iterdir()) == sorted(p.name for p in built)
 
 
-def basedpyright(app):
-    """basedpyright's diagnostics for one example app: [(line, rule, message)]."""
+def basedpyright(app, folder=TYPING):
+    """basedpyright's errors in one example app, with folder/pyrightconfig.json: [(line, rule, message)]."""
     proc = subprocess.run(
-        [str(BASEDPYRIGHT), "--outputjson", "-p", str(TYPING / "pyrightconfig.json"), str(TYPING / app)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [str(BASEDPYRIGHT), "--outputjson", "-p", str(folder / "pyrightconfig.json"), str(folder / app)],
+        cwd=folder, capture_output=True, text=True, timeout=300,
     )
     report = json.loads(proc.stdout)
     return [
