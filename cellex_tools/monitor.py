@@ -524,25 +524,26 @@ def _say(status: TextIO | None, text: str) -> None:
         status.flush()
 
 
-def _number(kind, what, minimum_ok):
-    """An argparse type: `kind` (int or float) parsed from text, checked by `minimum_ok`."""
+def _number(kind, what, zero_ok=False):
+    """An argparse type: `kind` (int or float) parsed from text, > 0 (>= 0 if `zero_ok`)."""
 
     def parse(text: str):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError("%r is not %s" % (text, what)) from None
-        if not minimum_ok(v):
-            raise argparse.ArgumentTypeError("must be %s, got %s" % ("positive" if minimum_ok(0) is False else
-                                                                     "0 or more", text))  # fmt: skip
+        if v < 0 or (v == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(
+                "must be %s, got %s" % ("0 or more" if zero_ok else "positive", text)
+            )
         return v
 
     return parse
 
 
-_positive_int = _number(int, "a number", lambda v: v > 0)
-_positive_float = _number(float, "a number of seconds", lambda v: v > 0)
-_seconds = _number(float, "a number of seconds", lambda v: v >= 0)
+_positive_int = _number(int, "a number")
+_positive_float = _number(float, "a number of seconds")
+_seconds = _number(float, "a number of seconds", zero_ok=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
