@@ -190,5 +190,10 @@ class CompositeEscalationSink:
                 counters.handled_by_handler += 1
                 if exceeded is not None:
                     system._stop(exceeded, error)
+                # Out of the tree into the handler: reported, as every decided failure is.
+                if root.reporting:
+                    root.report(origin, subject, error, ESCALATE, stage)
+                else:
+                    counters.supervised += 1
                 return
         root.on_failure(origin, subject, error, stage)

@@ -40,7 +40,8 @@ class FailureInfo:
              top-level ActorRef, the subtree the root stops)
     error    the exception
     decision what was done: RESTART / RESUME / STOP by a supervisor, or
-             ESCALATE for a failure that reached the root
+             ESCALATE for a failure that left the tree (reached the root, or
+             was absorbed by the custom escalation handler)
              (cellex.supervision.DECISION_NAMES[decision]: "restarted"...)
     stage    escalation stage: supervisor hops climbed
     sequence the root's failure number (same as the snapshot's); for
@@ -168,7 +169,8 @@ class RootEscalationSink:
 
     @micropython.native
     def report(self, actor, subject, error, decision, stage):
-        """A failure a supervisor decided (RESTART / RESUME / STOP): to the event listener
+        """A failure decided below the root (RESTART / RESUME / STOP by a supervisor,
+        ESCALATE when the custom escalation handler absorbed it): to the event listener
         and, when configured, to the back-end's on_supervised() (counted and observed
         like a root failure's telemetry call)."""
         counters = self._counters

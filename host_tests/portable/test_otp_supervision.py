@@ -303,6 +303,21 @@ def test_every_supervised_failure_is_reported_with_its_decision_and_stage():
     assert system.counters.supervised == 3 and system.counters.root_failures == 0
 
 
+def test_a_failure_the_escalation_handler_absorbs_is_reported_as_escalated():
+    seen = []
+
+    def listener(info):
+        seen.append((info.actor.name, info.subject.name, info.decision, info.stage))
+
+    system = _system(FakeClock(), listener=listener, handler=lambda origin, error, stage: True)
+    top = system.spawn(Recorder(), "top", supervisor=_ESCALATE)
+    a = system.spawn(Worker(), "a", parent=top)
+    system.start()
+    _fail(system, a)
+    assert seen == [("a", "top", ESCALATE, 2)]
+    assert system.counters.supervised == 1 and system.counters.root_failures == 0
+
+
 # -- 5. stop, group-restart hook, dynamic children, death watch ---------------------
 
 
