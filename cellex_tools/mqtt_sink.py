@@ -83,6 +83,7 @@ class MqttSink:
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
         status: TextIO | None = None,
         wait_for_room: bool = False,
+        flush_timeout: float = 5.0,
     ):
         self.host, self.port, self.topic = parse_url(url)
         self.device_id = device_id
@@ -92,6 +93,7 @@ class MqttSink:
         self._acked = 0
         self._queue_limit = queue_limit
         self._wait_for_room = wait_for_room
+        self._flush_timeout = flush_timeout
         self._room = threading.Condition()  # notified on each acknowledgement
         self._status = status
         self._connected = threading.Event()
@@ -140,9 +142,9 @@ class MqttSink:
         """True once connected to the broker (tests and start-up messages use it)."""
         return self._connected.wait(timeout)
 
-    def close(self, timeout: float = 5.0) -> dict[str, int]:
-        """Wait up to `timeout` s for the queue to drain, disconnect, and return the counts."""
-        deadline = time.monotonic() + timeout
+    def close(self) -> dict[str, int]:
+        """Wait up to `flush_timeout` s for the queue to drain, disconnect, and return the counts."""
+        deadline = time.monotonic() + self._flush_timeout
         try:
             while self.queued and time.monotonic() < deadline:
                 time.sleep(0.02)

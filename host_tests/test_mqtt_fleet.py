@@ -297,7 +297,7 @@ def test_records_beyond_the_queue_limit_are_counted_lost_and_the_rest_delivered(
 
 def test_records_the_broker_never_took_are_counted_unsent_at_exit(tmp_path, broker):
     broker.stop()
-    sink = MqttSink(broker.url, "bench-2")
+    sink = MqttSink(broker.url, "bench-2", flush_timeout=0.5)
     out = io.StringIO()
     with open(_capture(tmp_path, Board().failures(5)), "rb") as f:
         summary = mon.monitor(replay=f, fast=True, out=out, sink=sink)
