@@ -147,9 +147,8 @@ class Session:
         self.printer.summary(self.decoder.stats(), self.tally, self.sink.stats() if self.sink else None)
 
     def _piece(self, host_time: float, piece: bytes) -> None:
-        d = self.decoder
-        before = (d.lost, d.crc_errors + d.malformed, d.restarts)
-        for rec in d.feed(piece):
+        before = _link_counts(self.decoder)
+        for rec in self.decoder.feed(piece):
             if not self.accept(rec):
                 continue
             self.printer.record(rec)
@@ -158,14 +157,20 @@ class Session:
                 self.sink.publish(rec, host_time)
             if rec.kind == "failure":
                 self.shown_failures += 1
-        lost, bad, reboots = (a - b for a, b in zip((d.lost, d.crc_errors + d.malformed, d.restarts), before,
-                                                    strict=True))  # fmt: skip
+        lost, bad, reboots = (
+            now - then for now, then in zip(_link_counts(self.decoder), before, strict=True)
+        )
         if lost:
             self.printer.notice("%d frame(s) lost on the link (sequence gap)" % lost)
         if bad:
-            self.printer.notice("%d corrupt frame(s) skipped (%s)" % (bad, d.last_error))
+            self.printer.notice("%d corrupt frame(s) skipped (%s)" % (bad, self.decoder.last_error))
         if reboots:
             self.printer.notice("board rebooted (its telemetry stream started again)")
+
+
+def _link_counts(d: StreamDecoder) -> tuple[int, int, int]:
+    """Frames lost, corrupt frames, stream starts without a boot frame (the decoder's `restarts`)."""
+    return d.lost, d.crc_errors + d.malformed, d.restarts
 
 
 class PortReader:
