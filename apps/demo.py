@@ -179,6 +179,7 @@ def main():
     cfg.with_failure_telemetry_builder(_build_telemetry)
     cfg.with_failure_observation_config(FailureTelemetryObservationConfig(metrics, capture_timing=True))
     cfg.with_reset_record(record)
+    cfg.with_supervised_failure_telemetry()  # restarts, resumes and stops on the wire too
     if not hung:
         # Started, a watchdog cannot be stopped: not after the last scene, whose run ends in the REPL.
         cfg.with_watchdog(_WATCHDOG_MS)

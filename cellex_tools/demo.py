@@ -23,6 +23,7 @@ import serial
 from cellex_tools.deploy import DeployError, deploy
 from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
 from cellex_tools.monitor import Printer, open_port, watch
+from cellex_tools.monitor_tally import Tally
 from cellex_tools.virtual_board import VirtualBoard, VirtualBoardError
 from cellex_tools.wire_decoder import Boot, Failure, StreamDecoder
 
@@ -70,9 +71,11 @@ class _RecordingPrinter(Printer):
     def __init__(self, out):
         super().__init__(out)
         self.records = []
+        self.tally = Tally()
 
     def record(self, rec):
         self.records.append(rec)
+        self.tally.add(rec)
         super().record(rec)
 
 
@@ -171,7 +174,7 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
             console.close()
             telemetry.close()
         stats = decoder.stats()
-        printer.summary(stats)
+        printer.summary(stats, printer.tally)
     return DemoResult(counts, stats, printer.records, lines)
 
 

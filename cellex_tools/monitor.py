@@ -169,8 +169,8 @@ class Session:
 
 
 def _link_counts(d: StreamDecoder) -> tuple[int, int, int]:
-    """Frames lost, corrupt frames, stream starts without a boot frame (the decoder's `restarts`)."""
-    return d.lost, d.crc_errors + d.malformed, d.restarts
+    """Frames lost, corrupt frames, stream starts without a boot frame (the decoder's `stream_starts`)."""
+    return d.lost, d.crc_errors + d.malformed, d.stream_starts
 
 
 class PortReader:

@@ -183,8 +183,8 @@ def summary_counts(stats: dict, table: Tally | None = None, mqtt: dict | None = 
     """The decoder's counters in the monitor's words: `reboots` (boot frames, and stream starts
     without one) for the board, `restarts` for actors (supervision decisions in `table`), and
     the MQTT counts under "mqtt" when there are some."""
-    out = {k: v for k, v in stats.items() if k not in ("restarts", "boots")}
-    out["reboots"] = stats.get("boots", 0) + stats.get("restarts", 0)
+    out = {k: v for k, v in stats.items() if k not in ("stream_starts", "boots")}
+    out["reboots"] = stats.get("boots", 0) + stats.get("stream_starts", 0)
     out["restarts"] = table.total("restarts") if table is not None else 0
     if mqtt is not None:
         out["mqtt"] = mqtt

@@ -453,9 +453,9 @@ class StreamDecoder:
     heartbeats, boots (boot frames: board reboots), supervisions (supervision
     frames), crc_errors, malformed, gaps (sequence discontinuities),
     lost (frames missing according to the sequence numbers), dropped (failure
-    and supervision frames the board reported dropped in-band), restarts
+    and supervision frames the board reported dropped in-band), stream_starts
     (stream-start frames after the first frame seen that are not boot frames:
-    a board that restarted without its boot frame reaching the host),
+    a board that rebooted without its boot frame reaching the host),
     out_of_order (sequence went backwards: a reboot
     whose first frame was lost, or a duplicate). Bytes before the first
     delimiter are decoded like any chunk: a stream that starts mid-frame costs
@@ -479,7 +479,7 @@ class StreamDecoder:
         self.gaps = 0
         self.lost = 0
         self.dropped = 0
-        self.restarts = 0
+        self.stream_starts = 0  # streams started again without a boot frame: reboots too
         self.out_of_order = 0
         self.last_error = ""
 
@@ -519,7 +519,7 @@ class StreamDecoder:
             name: getattr(self, name)
             for name in (
                 "bytes", "chunks", "frames", "failures", "drop_reports", "heartbeats", "boots",
-                "supervisions", "crc_errors", "malformed", "gaps", "lost", "dropped", "restarts",
+                "supervisions", "crc_errors", "malformed", "gaps", "lost", "dropped", "stream_starts",
                 "out_of_order",
             )
         }  # fmt: skip
@@ -563,7 +563,7 @@ class StreamDecoder:
         if rec.stream_start:
             # A boot frame opens the stream after a reboot (counted in boots).
             if expected is not None and not isinstance(rec, Boot):
-                self.restarts += 1
+                self.stream_starts += 1
             return
         if expected is None or rec.seq == expected:
             return

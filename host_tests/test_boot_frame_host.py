@@ -57,7 +57,7 @@ def test_the_monitor_says_why_the_board_rebooted_and_counts_reboots_apart_from_r
     cold = next(v for v in DOC["boot_vectors"] if not v["decoded"]["record_valid"])
     # a boot frame then the telemetry stream's own start frame: one reboot, no stream restart
     dec.feed(bytes.fromhex(cold["hex"]))
-    assert dec.stats()["boots"] == 2 and dec.restarts == 0
+    assert dec.stats()["boots"] == 2 and dec.stream_starts == 0
 
     class Out:
         text = ""
@@ -139,7 +139,7 @@ def test_virtual_board_reports_the_failure_that_reset_it_at_the_next_boot(tmp_pa
     assert (first.seq, first.stream_start, failure.kind, failure.seq, failure.stream_start) == (
         0, True, "failure", 1, False,
     )  # fmt: skip
-    assert (second.seq, dec.boots, dec.restarts, dec.lost) == (0, 2, 0, 0)
+    assert (second.seq, dec.boots, dec.stream_starts, dec.lost) == (0, 2, 0, 0)
     assert (first.record_valid, first.boot_count, first.has_failure) == (False, 0, False)
     assert (second.record_valid, second.boot_count, second.has_failure) == (True, 1, True)
     assert (second.failure_path, second.failure_error_type, second.failure_stage) == (

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cellex_tools.demo import run_demo
+from cellex_tools.wire_decoder import Supervision
 
 pytestmark = pytest.mark.host_only
 
@@ -52,8 +53,17 @@ def test_the_monitor_shows_each_root_failure_with_its_path_stage_and_tags(demo):
 def test_the_demo_prints_live_failures_and_a_summary(demo):
     _, text = demo
     assert "/user/sensors/baro  SensorFault: pressure out of range  stage=2" in text
-    # 2 boot frames, 5 failures, 1 heartbeat
-    assert "summary: frames=8 failures=5" in text
+    # 2 boot frames, 5 failures, 10 supervision frames (8 restarts, 2 resumes), 1 heartbeat
+    assert "summary: frames=18 failures=5" in text
+    assert "restarts=8 reboots=2" in text  # actors restarted; the board rebooted (boot frames)
+
+
+def test_restarts_and_resumes_below_the_root_are_on_the_wire_as_their_own_lines(demo):
+    result, text = demo
+    decided = [(r.path_text, r.decision) for r in result.records if isinstance(r, Supervision)]
+    assert decided.count(("/user/sensors/imu", "restarted")) == 8
+    assert decided.count(("/user/logger", "resumed")) == 2
+    assert "/user/sensors/imu  restarted  after OSError  stage=0" in text
 
 
 def test_the_last_scene_hangs_an_actor_and_the_watchdog_reboot_names_it(demo):
@@ -63,5 +73,5 @@ def test_the_last_scene_hangs_an_actor_and_the_watchdog_reboot_names_it(demo):
     assert (reboot.cause, reboot.running_path, reboot.record_valid) == ("watchdog", "/user/calib", True)
     # the last root failure before the hang survived the reset too
     assert (reboot.has_failure, reboot.failure_path, reboot.failure_stage) == (True, "/user/sensors/baro", 2)
-    assert (result.monitor["boots"], result.monitor["restarts"]) == (2, 0)
+    assert (result.monitor["boots"], result.monitor["stream_starts"]) == (2, 0)
     assert "rebooted by the watchdog while /user/calib was running" in text

@@ -74,7 +74,7 @@ def _assert_the_hung_actor_is_named(boots, dec):
     hung = boots[1]
     assert (hung.cause, hung.record_valid, hung.running_path) == ("watchdog", True, "/user/sensors/imu")
     assert hung.boot_count == boots[0].boot_count + 1
-    assert (dec.boots, dec.restarts, dec.crc_errors) == (2, 0, 0)
+    assert (dec.boots, dec.stream_starts, dec.crc_errors) == (2, 0, 0)
 
 
 def test_on_the_virtual_board_a_hung_receive_is_reset_by_the_watchdog_and_named_at_the_next_boot(tmp_path):

@@ -391,10 +391,10 @@ def test_sequence_numbers_wrap_without_a_gap():
     assert (dec.gaps, dec.lost) == (0, 0)
 
 
-def test_a_stream_start_frame_is_a_restart_not_a_gap():
+def test_a_stream_start_frame_is_a_stream_start_not_a_gap():
     dec = StreamDecoder()
     dec.feed(_frame("failure_typical", seq=500) + _frame("drop_report", seq=0, start=True))
-    assert (dec.gaps, dec.restarts) == (0, 1)
+    assert (dec.gaps, dec.stream_starts) == (0, 1)
 
 
 def test_the_first_frame_seen_sets_the_expectation_without_a_gap():
