@@ -89,7 +89,8 @@ def format_boot(rec, style: _Style | None = None, host_time: float | None = None
     if rec.has_failure:
         where = rec.failure_path or "actor %d" % rec.failure_actor_id
         text += "; last root failure before that: %s %s (stage %d, #%d, at t=%.3fs)" % (
-            where, rec.failure_error_type or "(unknown error)", rec.failure_stage, rec.failure_sequence,
+            where, rec.failure_error_type or "(error type not kept: not a well-known name)",
+            rec.failure_stage, rec.failure_sequence,
             rec.failure_uptime_ms / 1000,
         )  # fmt: skip
     elif not rec.record_valid:
