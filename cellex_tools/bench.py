@@ -373,7 +373,7 @@ def print_table(interp, results, rows, out=sys.stdout):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m cellex_tools.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="cellex bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short runs (CI)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     ap.add_argument("--interp", default=",".join(INTERPRETERS), help="comma-separated: micropython,cpython")

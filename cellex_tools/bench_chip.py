@@ -77,7 +77,7 @@ def chip_lines(r):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        prog="python -m cellex_tools.bench_chip", description=__doc__.splitlines()[0])
+        prog="cellex bench-chip", description=__doc__.splitlines()[0])
     ap.add_argument("--board", default="emulated", help="a board's REPL port, or 'emulated' (default)")
     ap.add_argument("--full", action="store_true", help="the long runs (default: the short mode)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of tables")

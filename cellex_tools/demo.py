@@ -179,7 +179,7 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m cellex_tools.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="cellex demo", description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the app")
     parser.add_argument(
         "--board", choices=("virtual", "emulated"), default="virtual",
