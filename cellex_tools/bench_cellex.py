@@ -230,26 +230,23 @@ def _captured(system, imu, error):
     return snap
 
 
-# -- 1. dispatch --------------------------------------------------------------
-
-
-def bench_dispatch(suffix=""):
-    actor = Sink()
-    system = ActorSystem(ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH))
-    ref = system.spawn(actor, "sink")
-    system.start()
+def _one_per_run(system, ref):
+    # A turn per message: one tell, then the scheduler runs.
     tell = ref.tell
     run = system.run_until_idle
-
-    def bare(n):
-        a = actor
-        for i in range(n):
-            a.receive(i)
 
     def one(n):
         for i in range(n):
             tell(i)
             run()
+
+    return one
+
+
+def _eight_per_run(system, ref):
+    # A mailbox full (_BATCH) per run; the tells written out, so no inner loop is timed.
+    tell = ref.tell
+    run = system.run_until_idle
 
     def batch(n):
         for i in range(n // 8):
@@ -263,11 +260,29 @@ def bench_dispatch(suffix=""):
             tell(i)
             run()
 
+    return batch
+
+
+# -- 1. dispatch --------------------------------------------------------------
+
+
+def bench_dispatch(suffix=""):
+    actor = Sink()
+    system = ActorSystem(ActorSystemConfig(max_actors=4, mailbox_capacity=_BATCH))
+    ref = system.spawn(actor, "sink")
+    system.start()
+
+    def bare(n):
+        a = actor
+        for i in range(n):
+            a.receive(i)
+
     def check():
         if ref.dead_letters or ref.delivered < 8:
             raise RuntimeError("dispatch bench lost messages")
 
     CHECKS.append(check)
+    one, batch = _one_per_run(system, ref), _eight_per_run(system, ref)
     return ["bare_call" + suffix, bare, "dispatch_1" + suffix, one, "dispatch_8" + suffix, batch]
 
 
@@ -288,20 +303,13 @@ def bench_pipeline(suffix=""):
     mid = system.spawn(Forward(last), "mid")
     first = system.spawn(Forward(mid), "first")
     system.start()
-    tell = first.tell
-    run = system.run_until_idle
-
-    def pipeline(n):
-        for i in range(n):
-            tell(i)
-            run()
 
     def check():
         if last.delivered < 8 or first.dead_letters or mid.dead_letters or last.dead_letters:
             raise RuntimeError("pipeline bench lost messages")
 
     CHECKS.append(check)
-    return ["pipeline" + suffix, pipeline]
+    return ["pipeline" + suffix, _one_per_run(system, first)]
 
 
 # -- the floor: a hand-written ring dispatcher ----------------------------------
@@ -773,32 +781,13 @@ def bench_restart():
     actor = Failer(PREALLOCATED)
     ref = system.spawn(actor, "imu", parent=sup, tags=TAGS)
     system.start()
-    tell = ref.tell
-    run = system.run_until_idle
-
-    def one(n):
-        for _ in range(n):
-            tell(1)
-            run()
-
-    def batch(n):
-        for _ in range(n // 8):
-            tell(1)
-            tell(1)
-            tell(1)
-            tell(1)
-            tell(1)
-            tell(1)
-            tell(1)
-            tell(1)
-            run()
 
     def check():
         if system.counters.root_failures or actor.restarted < 8:
             raise RuntimeError("restart bench did not restart in place")
 
     CHECKS.append(check)
-    return ["failure_restart_1", one, "failure_restart_8", batch]
+    return ["failure_restart_1", _one_per_run(system, ref), "failure_restart_8", _eight_per_run(system, ref)]
 
 
 def _backends():
@@ -1139,18 +1128,6 @@ def _timer_system(actors, timers_armed, slots=32, manual=False):
     return system, refs, clock
 
 
-def _one_per_run(system, ref):
-    tell = ref.tell
-    run = system.run_until_idle
-
-    def one(n):
-        for i in range(n):
-            tell(i)
-            run()
-
-    return one
-
-
 def _fire_per_run(system, ref, clock):
     system.send_every(ref, 1, 1)
     run = system.run_until_idle
@@ -1295,6 +1272,17 @@ def _protocol_system(clock=None, actors=12):
     return ActorSystem(cfg)
 
 
+def _timeout_system():
+    # An asker and an actor that never answers, on a clock the bench moves: every ask times out.
+    clock = ManualClock()
+    system = _protocol_system(clock)
+    silent = system.spawn(Sink(), "silent")
+    asker = Asker()
+    system.spawn(asker, "asker")
+    system.start()
+    return system, clock, silent, asker.call
+
+
 def bench_request_reply():
     system = _protocol_system()
     server = system.spawn(Server(), "server")
@@ -1307,28 +1295,16 @@ def bench_request_reply():
     ask = system.ask
     run = system.run_until_idle
     call = asker.call
-    tell = tell_server_ref.tell
 
     def asked(n):
         for _ in range(n):
             ask(server, call, 1, 1000)
             run()
 
-    def two_tells(n):
-        for i in range(n):
-            tell(i)
-            run()
-
     # The asker waits out the timeout: ask, the deadline passes, the Call comes back.
-    clock = ManualClock()
-    system2 = _protocol_system(clock)
-    silent = system2.spawn(Sink(), "silent")
-    asker2 = Asker()
-    system2.spawn(asker2, "asker")
-    system2.start()
+    system2, clock, silent, call2 = _timeout_system()
     ask2 = system2.ask
     run2 = system2.run_until_idle
-    call2 = asker2.call
 
     def timed_out(n):
         c = clock
@@ -1345,6 +1321,7 @@ def bench_request_reply():
             raise RuntimeError("request/reply timeout bench did not time out")
 
     CHECKS.append(check)
+    two_tells = _one_per_run(system, tell_server_ref)  # the round trip as two tells
     shapes = ["rr_tells", two_tells, "rr_ask", asked, "rr_timeout", timed_out]
     return shapes + bench_request_reply_asyncio()
 
@@ -1508,15 +1485,9 @@ def bench_protocols_gross():
     RESULTS["gross_publish_8"] = gross(published)
     RESULTS["gross_dead_letter"] = gross(lambda: tell_full(1))
     RESULTS["gross_stash"] = gross(deferred)
-    clock = ManualClock()
-    system2 = _protocol_system(clock)
-    silent = system2.spawn(Sink(), "silent")
-    asker2 = Asker()
-    system2.spawn(asker2, "asker")
-    system2.start()
+    system2, clock, silent, call2 = _timeout_system()
     ask2 = system2.ask
     run2 = system2.run_until_idle
-    call2 = asker2.call
 
     def timed_out():
         ask2(silent, call2, 1, 1)
