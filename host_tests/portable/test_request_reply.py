@@ -66,6 +66,16 @@ def _pair(mode=ANSWER, ask_slots=4, mailbox_capacity=8):
     return clock, system, driver, dref, asker, aref
 
 
+def _held(timeout_ms, waited_ms):
+    # A request the driver holds (keeping its token), then `waited_ms` pass and the system runs.
+    clock, system, driver, dref, asker, aref = _pair(HOLD)
+    system.ask(dref, asker.call, 1, timeout_ms)
+    system.run_until_idle()
+    clock.advance(waited_ms)
+    system.run_until_idle()
+    return clock, system, driver, dref, asker, aref
+
+
 def test_the_asker_gets_the_reply_as_a_message():
     clock, system, driver, dref, asker, aref = _pair()
     token = system.ask(dref, asker.call, 41, 100)
@@ -77,11 +87,7 @@ def test_the_asker_gets_the_reply_as_a_message():
 
 
 def test_the_asker_gets_a_timeout_when_no_reply_comes_in_time():
-    clock, system, driver, dref, asker, aref = _pair(HOLD)
-    system.ask(dref, asker.call, 1, 50)
-    system.run_until_idle()
-    clock.advance(49)
-    system.run_until_idle()
+    clock, system, driver, dref, asker, aref = _held(50, 49)
     assert asker.timeouts == 0
     clock.advance(1)
     system.run_until_idle()
@@ -109,11 +115,7 @@ def test_a_reply_after_its_timeout_is_a_dead_letter_and_never_reaches_a_later_re
 
 
 def test_a_late_reply_while_the_slot_is_still_free_is_counted_for_its_asker():
-    clock, system, driver, dref, asker, aref = _pair(HOLD)
-    system.ask(dref, asker.call, 1, 10)
-    system.run_until_idle()
-    clock.advance(10)
-    system.run_until_idle()
+    clock, system, driver, dref, asker, aref = _held(10, 10)
     assert system.reply(driver.token, 5) is False
     assert aref.dead_letters == 1 and system.counters.dead_letters == 1
 
@@ -247,11 +249,7 @@ def test_a_request_refused_by_a_full_mailbox_is_a_dead_letter_and_the_asker_gets
 
 
 def test_a_target_can_answer_later_with_the_token():
-    clock, system, driver, dref, asker, aref = _pair(HOLD)
-    system.ask(dref, asker.call, 1, 100)
-    system.run_until_idle()
-    clock.advance(60)
-    system.run_until_idle()
+    clock, system, driver, dref, asker, aref = _held(100, 60)
     assert system.reply(driver.token, 3) is True
     system.run_until_idle()
     assert asker.replies == 1 and asker.total == 3
@@ -314,11 +312,7 @@ def test_gross_a_timeout_takes_no_block():
 
 
 def test_gross_a_late_reply_takes_no_block():
-    clock, system, driver, dref, asker, aref = _pair(HOLD)
-    system.ask(dref, asker.call, 1, 10)
-    system.run_until_idle()
-    clock.advance(10)
-    system.run_until_idle()
+    clock, system, driver, dref, asker, aref = _held(10, 10)
     reply = system.reply
     stale = driver.token
 
