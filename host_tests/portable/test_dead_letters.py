@@ -112,14 +112,20 @@ def test_counts_are_kept_by_reason_and_add_up_to_the_system_counter():
     assert d.count == 6 and system.counters.dead_letters == 6
 
 
-def test_a_storm_is_rate_limited_and_the_count_stays_exact():
+def _watched_full(burst, per_ms):
+    # A Log watching (burst per per_ms) an actor whose two-slot mailbox is full: each tell is a dead letter.
     clock = FakeClock(0)
     system, ref = _system(clock)
     system.start()
     log = Log()
-    system.dead_letters.watch(log, 4, 100)
+    system.dead_letters.watch(log, burst, per_ms)
     ref.tell(0)
     ref.tell(0)
+    return clock, system, ref, log
+
+
+def test_a_storm_is_rate_limited_and_the_count_stays_exact():
+    clock, system, ref, log = _watched_full(4, 100)
     for i in range(1000):
         ref.tell(i)
     d = system.dead_letters
@@ -129,13 +135,7 @@ def test_a_storm_is_rate_limited_and_the_count_stays_exact():
 
 
 def test_the_hook_sees_dead_letters_again_in_the_next_window():
-    clock = FakeClock(0)
-    system, ref = _system(clock)
-    system.start()
-    log = Log()
-    system.dead_letters.watch(log, 2, 100)
-    ref.tell(0)
-    ref.tell(0)
+    clock, system, ref, log = _watched_full(2, 100)
     for i in range(5):
         ref.tell(i)
     clock.advance(99)
