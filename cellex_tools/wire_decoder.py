@@ -69,8 +69,20 @@ class FrameError(ValueError):
         self.kind = kind
 
 
+class _Path:
+    """`path_text` for the records that carry an actor's path (`path`, `path_omitted`)."""
+
+    path: tuple[str, ...]
+    path_omitted: int
+
+    @property
+    def path_text(self) -> str:
+        prefix = "/..." if self.path_omitted else ""
+        return prefix + "/" + "/".join(self.path)
+
+
 @dataclass(frozen=True)
-class Failure:
+class Failure(_Path):
     """One failure, as the board's FailureSnapshot was put on the wire.
 
     `path` holds the segments carried (the leaf end when the path was deeper
@@ -99,11 +111,6 @@ class Failure:
     truncated: tuple[str, ...] = ()
 
     kind = "failure"
-
-    @property
-    def path_text(self) -> str:
-        prefix = "/..." if self.path_omitted else ""
-        return prefix + "/" + "/".join(self.path)
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,7 @@ class Boot:
 
 
 @dataclass(frozen=True)
-class Supervision:
+class Supervision(_Path):
     """A failure a supervisor decided below the root (wire-format §12): sent when the board's
     config turns supervised-failure telemetry on.
 
@@ -187,11 +194,6 @@ class Supervision:
     truncated: tuple[str, ...] = ()
 
     kind = "supervision"
-
-    @property
-    def path_text(self) -> str:
-        prefix = "/..." if self.path_omitted else ""
-        return prefix + "/" + "/".join(self.path)
 
 
 Record = Failure | DropReport | Heartbeat | Boot | Supervision
