@@ -183,12 +183,17 @@ class UartFailureTelemetry:
         try:
             n = encode_failure(self._buf, self._seq, snapshot, self._start)  # pyright: ignore[reportArgumentType]
         except Exception as e:  # noqa: BLE001
-            clear_traceback(e)
-            self.encode_errors = _add(self.encode_errors, 1)
-            self._dropped()
+            self._not_encoded(e)
             return
         if not self._send(n):
             self._dropped()
+
+    @micropython.native
+    def _not_encoded(self, e):
+        # The encoder raised on what it was given: counted, and the frame is a drop.
+        clear_traceback(e)
+        self.encode_errors = _add(self.encode_errors, 1)
+        self._dropped()
 
     @micropython.native
     def on_supervised(self, info):
@@ -205,9 +210,7 @@ class UartFailureTelemetry:
                 actor.path.segments, info.error.__class__.__name__, info.decision, info.stage,
             )  # fmt: skip
         except Exception as e:  # noqa: BLE001
-            clear_traceback(e)
-            self.encode_errors = _add(self.encode_errors, 1)
-            self._dropped()
+            self._not_encoded(e)
             return
         if not self._send(n):
             self._dropped()
