@@ -97,18 +97,16 @@ def test_a_port_that_vanishes_and_comes_back_is_reopened_and_read_on(tmp_path):
     assert "waiting up to 20 s for it to come back" in status.getvalue()
 
 
+def _monitor_process(adapter, reconnect_timeout):
+    # `python -m cellex_tools.monitor` on the adapter's stable path, as a user runs it; output piped as text.
+    cmd = [sys.executable, "-m", "cellex_tools.monitor", "--port", str(adapter.link)]
+    cmd += ["--reconnect-timeout", reconnect_timeout]
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_a_port_that_never_comes_back_ends_the_monitor_with_status_3(tmp_path):
     adapter = Adapter(tmp_path / "ttyCELLEX")
-    cmd = [
-        sys.executable,
-        "-m",
-        "cellex_tools.monitor",
-        "--port",
-        str(adapter.link),
-        "--reconnect-timeout",
-        "0.5",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _monitor_process(adapter, "0.5")
     try:
         assert proc.stderr.readline().startswith("monitor: reading %s at 115200 baud" % adapter.link)
         adapter.send(Board().failures(2))
@@ -126,16 +124,7 @@ def test_a_port_that_never_comes_back_ends_the_monitor_with_status_3(tmp_path):
 
 def test_with_reconnect_timeout_0_a_lost_port_ends_the_watch_normally(tmp_path):
     adapter = Adapter(tmp_path / "ttyCELLEX")
-    cmd = [
-        sys.executable,
-        "-m",
-        "cellex_tools.monitor",
-        "--port",
-        str(adapter.link),
-        "--reconnect-timeout",
-        "0",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _monitor_process(adapter, "0")
     try:
         proc.stderr.readline()
         adapter.unplug()

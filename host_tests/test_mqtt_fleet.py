@@ -133,19 +133,16 @@ def _sequences(messages, device=None):
     return [m["sequence"] for t, m in messages if m["type"] == "failure" and device in (None, m["device_id"])]
 
 
+def _replay_to(broker, capture, *options):
+    # The monitor command that replays `capture` as fast as it can, publishing to the broker.
+    cmd = [sys.executable, "-m", "cellex_tools.monitor", "--replay", str(capture), "--fast"]
+    return cmd + ["--mqtt", broker.url, *options]
+
+
 def test_every_failure_of_a_replay_reaches_the_broker_exactly_once(tmp_path, broker, subscriber):
     n = 500
     capture = _capture(tmp_path, Board().failures(n))
-    cmd = [
-        sys.executable,
-        "-m",
-        "cellex_tools.monitor",
-        "--replay",
-        str(capture),
-        "--fast",
-        "--mqtt",
-        broker.url,
-    ]
+    cmd = _replay_to(broker, capture)
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     messages = subscriber.wait_for(n)
@@ -166,8 +163,7 @@ def test_every_failure_of_a_replay_reaches_the_broker_exactly_once(tmp_path, bro
 def test_a_fast_replay_waits_for_the_broker_rather_than_lose_records(tmp_path, broker, subscriber):
     n = 1000
     capture = _capture(tmp_path, Board().failures(n))
-    cmd = [sys.executable, "-m", "cellex_tools.monitor", "--replay", str(capture), "--fast"]
-    cmd += ["--mqtt", broker.url, "--mqtt-queue", "10"]
+    cmd = _replay_to(broker, capture, "--mqtt-queue", "10")
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "mqtt: %d offered, %d acknowledged by the broker, 0 lost (queue full)" % (n, n) in proc.stdout
@@ -176,16 +172,7 @@ def test_a_fast_replay_waits_for_the_broker_rather_than_lose_records(tmp_path, b
 
 def test_boot_and_supervision_records_are_published_under_their_own_kind(tmp_path, broker, subscriber):
     capture = _capture(tmp_path, BOOT + supervised_run(restarts=2))
-    cmd = [
-        sys.executable,
-        "-m",
-        "cellex_tools.monitor",
-        "--replay",
-        str(capture),
-        "--fast",
-        "--mqtt",
-        broker.url,
-    ]
+    cmd = _replay_to(broker, capture)
     assert subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
     messages = subscriber.wait_for(4)
     kinds = sorted(t.rsplit("/", 1)[1] for t, _ in messages)
@@ -200,8 +187,7 @@ def test_two_boards_publish_under_their_own_device_ids(tmp_path, broker, subscri
     runs = []
     for device, count in (("pico-1", 30), ("pico-2", 20)):
         capture = _capture(tmp_path, Board().failures(count), device + ".pcap")
-        cmd = [sys.executable, "-m", "cellex_tools.monitor", "--replay", str(capture), "--fast",
-               "--mqtt", broker.url, "--device-id", device]  # fmt: skip
+        cmd = _replay_to(broker, capture, "--device-id", device)
         runs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     assert [p.wait(120) for p in runs] == [0, 0]
     messages = subscriber.wait_for(50)
