@@ -301,12 +301,7 @@ class VirtualBoard:
         pty then reads as closed, and the relay restarts it as after a reset)."""
         if self._wdt_timeout and not self._wdt_fired and time.monotonic() >= self._wdt_deadline:
             self._wdt_fired = True
-            child = self._child
-            if child is not None and child.poll() is None:
-                try:
-                    os.killpg(child.pid, signal.SIGKILL)
-                except OSError:
-                    pass
+            self._signal_child(signal.SIGKILL)
 
     def _kill_child(self):
         child, self._child = self._child, None
@@ -368,7 +363,7 @@ class VirtualBoard:
                         data = self._read(self._con_m)
                         if data and ready and b"\x03" in data and self._executing_without_isig(tail):
                             data = data.replace(b"\x03", b"")
-                            self._interrupt_child()
+                            self._signal_child(signal.SIGINT)
                         if data:
                             to_child += data
                     elif what == "ready":
@@ -449,11 +444,12 @@ class VirtualBoard:
         except (OSError, termios.error):
             return False
 
-    def _interrupt_child(self):
+    def _signal_child(self, sig):
+        """Send `sig` to the running interpreter's process group (nothing once it has exited)."""
         child = self._child
         if child is not None and child.poll() is None:
             try:
-                os.killpg(child.pid, signal.SIGINT)
+                os.killpg(child.pid, sig)
             except OSError:
                 pass
 
