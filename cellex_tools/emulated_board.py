@@ -307,7 +307,7 @@ class EmulatedBoard:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cellex_tools.emulated_board",
+        prog="cellex emulated-board",
         description="Run RPI_PICO MicroPython firmware on an emulated RP2040 (rp2040js): "
         "USB REPL and UART0 on ptys.",
     )

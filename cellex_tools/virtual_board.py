@@ -497,7 +497,7 @@ class VirtualBoard:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m cellex_tools.virtual_board",
+        prog="cellex virtual-board",
         description="Run the MicroPython unix port as a board: console and telemetry UART on ptys.",
     )
     parser.add_argument("--fs", help="the board's filesystem folder (default: a temporary folder)")
