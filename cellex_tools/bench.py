@@ -3,7 +3,7 @@
     python -m cellex_tools.bench [--quick] [--json] [--interp cpython,micropython] [--group G ...]
 
 Each interpreter runs the benchmark body in its own process (the MicroPython
-unix port from .venv/bin/micropython, or $MICROPYTHON). One table per
+unix port: $MICROPYTHON, .venv/bin/micropython, or beside this Python). One table per
 interpreter: every figure is the median of repeated runs, every ratio is made
 of figures measured side by side in the same process, and the targets of
 issues 6 and 11 (set for the MicroPython unix port) are marked met / missed. --json
@@ -20,7 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from cellex_tools import resources
+
 BODY = Path(__file__).resolve().parent / "bench_cellex.py"
 INTERPRETERS = ("micropython", "cpython")
 
@@ -311,7 +312,8 @@ def machine():
 
 
 def micropython_binary():
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
+    """The unix port (resources.py); resources.MissingTool, naming the install command, if absent."""
+    return resources.micropython()
 
 
 GROUPS = (
@@ -330,7 +332,7 @@ def run_body(interp, quick, firmware=None, groups=GROUPS):
 
 def run_group(interp, quick, group, firmware=None):
     env = dict(os.environ)
-    package = str(firmware or ROOT / "firmware")
+    package = str(firmware or resources.runtime_dir())
     if interp == "micropython":
         cmd = [micropython_binary()]
         env["MICROPYPATH"] = package + ":.frozen"
@@ -338,7 +340,8 @@ def run_group(interp, quick, group, firmware=None):
         cmd = [sys.executable]
         env["PYTHONPATH"] = package
     cmd += [str(BODY), group] + (["quick"] if quick else [])
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    cwd = resources.CHECKOUT if resources.in_checkout() else None
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(
             "%s bench %s failed (exit %d):\n%s%s" % (interp, group, proc.returncode, proc.stdout, proc.stderr)
@@ -380,7 +383,8 @@ def main(argv=None):
     ap.add_argument(
         "--firmware",
         default=None,
-        help="folder holding the cellex package to measure (default: firmware/; e.g. an older "
+        help="folder holding the cellex package to measure (default: firmware/ in a checkout, "
+        "the installed package otherwise; e.g. an older "
         "commit's, from `git archive`, for a before/after table)",
     )
     ap.add_argument("--group", action="append", choices=GROUPS, help="only this group (repeatable)")
@@ -389,6 +393,12 @@ def main(argv=None):
     bad = sorted(set(chosen) - set(INTERPRETERS))
     if bad:
         ap.error("unknown interpreter(s) %s; choose from %s" % (", ".join(bad), ", ".join(INTERPRETERS)))
+    if "micropython" in chosen:
+        try:
+            micropython_binary()
+        except resources.MissingTool as e:
+            print("bench: %s" % e, file=sys.stderr)
+            return 2
     report = {"machine": machine(), "quick": args.quick, "interpreters": {}}
     for interp in chosen:
         results = run_body(interp, args.quick, args.firmware, args.group or GROUPS)

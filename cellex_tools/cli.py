@@ -5,20 +5,23 @@
 
 Each command is a module of cellex_tools with a main(argv); everything after the
 command's name goes to it untouched, so that module's parser is the one source of
-its options (the Makefile's targets call these commands too). `monitor` and `mpy`
-work from any install (pip, pipx); the others build, deploy or test from the
-repository's files (boards/, firmware/, host_tests/) and so run from a checkout.
+its options (the Makefile's targets call these commands too). From any install
+(pip, pipx) monitor, mpy, deploy, virtual-board, demo and bench work: the wheel
+carries the board folders and the example apps (resources.py finds them; in a
+checkout, the checkout's own), and virtual-board, demo and bench need the unix
+port, the `virtual` extra (pip install '.[virtual]'). The others build or
+test from the repository's files (the MicroPython sources, the built firmware,
+host_tests/) and so run from a checkout; each says what it needs.
 """
 
 import difflib
 import importlib
 import os
 import sys
-from pathlib import Path
 
 from cellex import __version__
+from cellex_tools.resources import in_checkout
 
-ROOT = Path(__file__).resolve().parent.parent
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
@@ -26,30 +29,39 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command kill
 class Command:
     """A subcommand: the cellex_tools module whose main(argv) runs it, and its line in --help."""
 
-    def __init__(self, module, summary, needs_checkout=True):
+    def __init__(self, module, summary, needs_checkout=None):
         self.module = module
         self.summary = summary
-        self.needs_checkout = needs_checkout
+        self.needs_checkout = needs_checkout  # None, or what of a checkout it uses (for the message)
 
 
 COMMANDS = {
-    "monitor": Command("monitor", "watch a board's failure telemetry (serial port, pty, socket://)", False),
+    "monitor": Command("monitor", "watch a board's failure telemetry (serial port, pty, socket://)"),
     "deploy": Command("deploy", "copy cellex (.mpy), the board config and an app to a board; reset it"),
     "virtual-board": Command("virtual_board", "a board without hardware: the unix port behind two ptys"),
-    "emulated-board": Command("emulated_board", "the RPI_PICO firmware on an emulated RP2040, two ptys"),
+    "emulated-board": Command(
+        "emulated_board", "the RPI_PICO firmware on an emulated RP2040, two ptys",
+        "the firmware `make firmware BOARD=RPI_PICO` builds there and the emulator's node modules",
+    ),
     "demo": Command("demo", "the demo app on the virtual (or emulated) board, watched by the monitor"),
-    "test-board": Command("board_tests", "the portable test suite on a board over its raw REPL"),
+    "test-board": Command(
+        "board_tests", "the portable test suite on a board over its raw REPL", "the tests in host_tests/",
+    ),
     "bench": Command("bench", "benchmark tables: the MicroPython unix port and CPython side by side"),
-    "bench-chip": Command("bench_chip", "the benchmark tables on the emulated Pico (or a board)"),
-    "mpy": Command("mpy", "compile cellex with mpy-cross for a board's architecture", False),
-    "firmware": Command("firmware", "build MicroPython for a board with cellex frozen in"),
-    "package-json": Command("package_json", "write (or --check) package.json for mpremote mip install"),
+    "bench-chip": Command(
+        "bench_chip", "the benchmark tables on the emulated Pico (or a board)",
+        "the emulated Pico (the firmware built there) and the board test runner in host_tests/",
+    ),
+    "mpy": Command("mpy", "compile cellex with mpy-cross for a board's architecture"),
+    "firmware": Command(
+        "firmware", "build MicroPython for a board with cellex frozen in",
+        "the MicroPython sources (../shared/vendor, or MICROPY_DIR) and firmware/manifest.py",
+    ),
+    "package-json": Command(
+        "package_json", "write (or --check) package.json for mpremote mip install",
+        "the repository's package.json and firmware/cellex",
+    ),
 }
-
-
-def in_checkout():
-    """True when these tools run from a clone of the repository (its boards and sources beside them)."""
-    return (ROOT / "firmware" / "cellex").is_dir() and (ROOT / "boards").is_dir()
 
 
 def usage():
@@ -68,8 +80,11 @@ def usage():
         "  -h, --help     this list",
         "  --version      the version of cellex",
         "",
-        "All but monitor and mpy run from a checkout of the repository (git clone, then",
-        "make venv; the command is .venv/bin/cellex there).",
+        "From a checkout of the repository only (git clone, then make venv; the command is",
+        ".venv/bin/cellex there): %s."
+        % ", ".join(name for name, c in COMMANDS.items() if c.needs_checkout),
+        "virtual-board, demo and bench need the MicroPython unix port: install cellex with",
+        "its `virtual` extra (pipx install '.[virtual]' or pip install '.[virtual]' in a clone).",
     ]
     return "\n".join(lines)
 
@@ -98,9 +113,9 @@ def main(argv=None):
         return EXIT_USAGE
     if command.needs_checkout and not in_checkout():
         print(
-            "cellex %s runs from a checkout of the cellex repository: it uses its boards/, firmware/ "
-            "and host_tests/ folders, which an installed package does not carry. Clone the repository, "
-            "run `make venv` there and use .venv/bin/cellex %s (or the make target)." % (name, name),
+            "cellex %s runs from a checkout of the cellex repository: it uses %s, which an installed "
+            "package does not carry. Clone the repository, run `make venv` there and use "
+            ".venv/bin/cellex %s (or the make target)." % (name, command.needs_checkout, name),
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,8 +1,9 @@
-"""The demo, end to end without hardware: `make demo` (or `python -m cellex_tools.demo`).
+"""The demo, end to end without hardware: `cellex demo` (`make demo` in a checkout).
 
 1. starts the virtual board (the MicroPython unix port behind two ptys);
-2. deploys cellex (.mpy from `make mpy BOARD=VIRTUAL`), the board config and
-   apps/demo.py as main.py with mpremote, exactly as `make deploy` does to a board;
+2. deploys cellex (.mpy, compiled as `cellex mpy --board VIRTUAL` does), the board
+   config and apps/demo.py as main.py with mpremote, exactly as `cellex deploy` does
+   to a board (installed, the board folder and the app are the copies the wheel carries);
 3. watches the telemetry pty with the monitor while the board soft-resets and
    runs the demo: a sensor / filter / logger tree that fails in every way;
 4. the last scene: an actor hangs, the watchdog resets the board, and the
@@ -16,10 +17,10 @@ import re
 import sys
 import threading
 import time
-from pathlib import Path
 
 import serial
 
+from cellex_tools import resources
 from cellex_tools.deploy import DeployError, deploy
 from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
 from cellex_tools.monitor import Printer, open_port, watch
@@ -27,8 +28,8 @@ from cellex_tools.monitor_tally import Tally
 from cellex_tools.virtual_board import VirtualBoard, VirtualBoardError
 from cellex_tools.wire_decoder import Boot, Failure, StreamDecoder
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "apps" / "demo.py"
+# apps/demo.py: the checkout's, or the copy an installed wheel carries (resources.py)
+APP = resources.resource("apps", "demo.py")
 _DONE = re.compile(r"cellex demo: done (.*)")
 
 
@@ -136,6 +137,11 @@ def _start_board(which):
     """(board context manager, BOARD name) for --board virtual / emulated."""
     if which == "virtual":
         return VirtualBoard(), "VIRTUAL"
+    if not resources.in_checkout():
+        raise DemoError(
+            "--board emulated runs from a checkout of the cellex repository (it needs the firmware "
+            "`make firmware BOARD=RPI_PICO` builds there, and node); installed, use --board virtual"
+        )
     if not DEFAULT_FIRMWARE.exists():
         raise DemoError("no firmware at %s: run `make firmware BOARD=RPI_PICO`" % DEFAULT_FIRMWARE)
     return EmulatedBoard(DEFAULT_FIRMWARE), "RPI_PICO"

@@ -4,7 +4,8 @@
     make deploy BOARD=RPI_PICO PORT=/dev/ttyACM0 [APP=app.py]
 
 Runs on stock MicroPython firmware, no rebuild: the package compiled for the
-board's architecture (`cellex mpy`, into build/mpy/<BOARD>/cellex/) goes to :lib/cellex/
+board's architecture (`cellex mpy`, into build/mpy/<BOARD>/cellex/ of a checkout, or
+~/.cache/cellex/<version>/mpy/<BOARD>/cellex/ installed) goes to :lib/cellex/
 (replacing what was there), boards/<BOARD>/board_config.py to :board_config.py,
 the app to :main.py, extra modules to the root; then the board is reset
 (main.py runs). Firmware with cellex frozen in (`make firmware`) gets only the
@@ -24,11 +25,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cellex_tools import repl_port
+from cellex_tools import repl_port, resources
 from cellex_tools.mpy import ARCH_NAMES, BOARD_ARCH, MpyError, compile_package
 
-ROOT = Path(__file__).resolve().parent.parent
-BOARDS_DIR = ROOT / "boards"
+# boards/: the checkout's, or the copy an installed wheel carries (resources.py)
+BOARDS_DIR = resources.resource("boards")
 _SHORTCUTS = {"a": "/dev/ttyACM", "u": "/dev/ttyUSB", "c": "COM"}  # mpremote's a0, u0, c0
 DEFAULT_TIMEOUT_S = 120
 
@@ -53,7 +54,13 @@ class DeployResult:
 
 
 def default_mpremote():
-    return os.environ.get("MPREMOTE") or str(ROOT / ".venv" / "bin" / "mpremote")
+    """mpremote as a command (list): $MPREMOTE, its script, or `python -m mpremote` (resources.py)."""
+    return resources.mpremote()
+
+
+def default_mpy_build():
+    """Where the package is compiled to: build/mpy in a checkout, a per-user cache installed."""
+    return resources.build_dir("mpy")
 
 
 def boards():
@@ -66,7 +73,8 @@ def resolve_port(port):
     if not port:
         raise DeployError(
             "no port given. Give the board's serial device, e.g. --port /dev/ttyACM0 "
-            "(make deploy BOARD=... PORT=/dev/ttyACM0); list boards with `mpremote connect list`"
+            "(in a checkout: make deploy BOARD=... PORT=/dev/ttyACM0); "
+            "list boards with `mpremote connect list`"
         )
     m = re.fullmatch(r"([auc])(\d+)", port)
     device = _SHORTCUTS[m.group(1)] + m.group(2) if m else port
@@ -77,7 +85,8 @@ def resolve_port(port):
             "port %s does not exist. Is the board plugged in (a data USB cable, not charge-only)?\n"
             "  serial ports seen now: %s\n"
             "  list boards with: mpremote connect list\n"
-            "  no board? `make virtual-board` prints a console pty to use with BOARD=VIRTUAL"
+            "  no board? `cellex virtual-board` (make virtual-board) prints a console pty to use with "
+            "--board VIRTUAL"
             % (device, ", ".join(_serial_ports()) or "none")
         )
     if not os.access(device, os.R_OK | os.W_OK):
@@ -97,11 +106,15 @@ def _serial_ports():
 
 
 def _run_mpremote(mpremote, device, args, timeout):
-    cmd = [mpremote, "connect", device] + args
+    command = [mpremote] if isinstance(mpremote, (str, os.PathLike)) else list(mpremote)
+    cmd = command + ["connect", device] + args
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
-        raise DeployError("mpremote not found at %s: run `make venv`" % mpremote) from None
+        raise DeployError(
+            "mpremote not found at %s: run `make venv` in a checkout, or `pip install mpremote` "
+            "(or set MPREMOTE=)" % command[0]
+        ) from None
     except subprocess.TimeoutExpired:
         raise DeployError(
             "mpremote timed out after %d s on %s: is a program on the board blocking the REPL? "
@@ -164,13 +177,14 @@ def probe_board(device, mpremote=None, timeout=DEFAULT_TIMEOUT_S):
     return ARCH_NAMES.get(int(m.group(1)) >> 10, "unknown"), "FROZEN True" in proc.stdout
 
 
-def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True, mpremote=None,
+def deploy(board, port, *, mpy_build=None, app=None, extra=(), reset=True, mpremote=None,
            timeout=DEFAULT_TIMEOUT_S):
     """Copy cellex (.mpy), boards/<board>/board_config.py, the app and extra modules; reset.
 
     board:     a folder under boards/ (RPI_PICO, PYBV11, VIRTUAL)
     port:      serial device (/dev/ttyACM0, a pty, an mpremote shortcut such as a0)
-    mpy_build: where the package is compiled to (<mpy_build>/<board>/cellex/*.mpy; see cellex_tools.mpy)
+    mpy_build: where the package is compiled to (<mpy_build>/<board>/cellex/*.mpy; see cellex_tools.mpy);
+               default build/mpy of the checkout, or a per-user cache folder when installed
     app:       file copied to :main.py (default boards/<board>/main.py if present)
     extra:     files copied to the board's root under their own names
     reset:     hard-reset at the end (machine.reset(): main.py runs)
@@ -200,7 +214,7 @@ def deploy(board, port, *, mpy_build="build/mpy", app=None, extra=(), reset=True
         )
 
     # The firmware's frozen cellex comes before /lib on sys.path: a copy would never load.
-    out = ROOT / mpy_build / board  # an absolute mpy_build stays itself
+    out = Path(mpy_build or default_mpy_build()) / board
     try:
         mpy_files = [] if frozen else [str(f) for f in compile_package(BOARD_ARCH.get(board), out)]
     except MpyError as e:
@@ -229,7 +243,9 @@ def main(argv=None):
     parser.add_argument("--board", required=True, help="one of: %s" % ", ".join(boards()))
     parser.add_argument("--port", default="", help="serial device, e.g. /dev/ttyACM0 (or a0, u0)")
     parser.add_argument(
-        "--mpy-build", default="build/mpy", help="where the compiled package goes (<it>/<BOARD>/cellex)"
+        "--mpy-build",
+        help="where the compiled package goes (<it>/<BOARD>/cellex; default %s)"
+        % resources.shown(default_mpy_build()),
     )
     parser.add_argument("--app", help="file copied to :main.py")
     parser.add_argument("--extra", nargs="*", default=[], help="files copied to the board's root")
@@ -249,7 +265,7 @@ def main(argv=None):
         ", reset" if not args.no_reset else "",
     ))
     for local, remote in result.files:
-        print("  %s -> %s" % (os.path.relpath(local, ROOT), remote))
+        print("  %s -> %s" % (resources.shown(local), remote))
     return 0
 
 

@@ -6,8 +6,8 @@
 
 cellex's hot paths are native code, and native code in a .mpy runs only on the
 architecture it was compiled for: this is how a board with stock MicroPython gets
-the package precompiled (then `mpremote cp -r DIR/cellex :lib/`, or `cellex deploy`
-from a checkout). It compiles the `cellex` package this Python imports
+the package precompiled (then `mpremote cp -r DIR/cellex :lib/`, or `cellex deploy`,
+which compiles and copies it). It compiles the `cellex` package this Python imports
 (firmware/cellex in a checkout; the installed one after pip/pipx install), with
 -O1 as firmware/manifest.py freezes it. Only modules whose source changed are
 compiled again, and .mpy whose source is gone are removed (a stale module must

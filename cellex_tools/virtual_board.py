@@ -48,10 +48,11 @@ import time
 import tty
 from pathlib import Path
 
+from cellex_tools import resources
 from cellex_tools.board_cli import serve
 
-ROOT = Path(__file__).resolve().parent.parent
-ROM_DIR = ROOT / "boards" / "VIRTUAL"
+# boards/VIRTUAL: the checkout's, or the copy an installed wheel carries (resources.py)
+ROM_DIR = resources.resource("boards", "VIRTUAL")
 TELEMETRY_ENV = "CELLEX_TELEMETRY_TTY"
 HARD_RESET_EXIT = 120  # boards/VIRTUAL/machine.py: machine.reset()
 # boards/VIRTUAL/machine.py: reset_cause() reads why the interpreter started from
@@ -81,8 +82,13 @@ _MAIN_LAUNCHER = (
 
 
 def default_micropython():
-    """The unix port binary: $MICROPYTHON, else the project's .venv."""
-    return os.environ.get("MICROPYTHON") or str(ROOT / ".venv" / "bin" / "micropython")
+    """The unix port binary: $MICROPYTHON, the checkout's .venv/bin, beside this Python, on PATH.
+
+    Raises VirtualBoardError saying which command installs it when it is nowhere."""
+    try:
+        return resources.micropython()
+    except resources.MissingTool as e:
+        raise VirtualBoardError(str(e)) from None
 
 
 def _raw_pty(isig=False):
@@ -125,7 +131,7 @@ class VirtualBoard:
     fs_dir:      the board's filesystem (created if missing); a temporary folder,
                  removed at stop(), when None
     heapsize:    MicroPython heap, e.g. "200k" (the unix port's -X heapsize=)
-    micropython: the unix port binary (default: $MICROPYTHON or .venv/bin/micropython)
+    micropython: the unix port binary (default: default_micropython(), found at start())
     rom_dirs:    folders that stand for the firmware's frozen modules (default: boards/VIRTUAL)
     """
 
@@ -133,7 +139,7 @@ class VirtualBoard:
         self._own_fs = fs_dir is None
         self.fs_dir = Path(fs_dir) if fs_dir is not None else None
         self.heapsize = heapsize
-        self.micropython = micropython or default_micropython()
+        self.micropython = micropython  # None: default_micropython(), looked up at start()
         self.rom_dirs = [Path(d) for d in (rom_dirs if rom_dirs is not None else [ROM_DIR])]
         self.console_path = None
         self.telemetry_path = None
@@ -167,11 +173,10 @@ class VirtualBoard:
         """Open the ptys, start the interpreter and the relay; returns self."""
         if self._thread is not None:
             raise VirtualBoardError("virtual board already started")
-        if not (os.path.exists(self.micropython) or shutil.which(self.micropython)):
-            raise VirtualBoardError(
-                "MicroPython unix port not found at %s: run `make venv` or set MICROPYTHON="
-                % self.micropython
-            )
+        if self.micropython is None:
+            self.micropython = default_micropython()
+        elif not (os.path.exists(self.micropython) or shutil.which(self.micropython)):
+            raise VirtualBoardError(resources.missing_unix_port(self.micropython))
         if self._own_fs:
             self.fs_dir = Path(tempfile.mkdtemp(prefix="cellex-vboard-"))
         self.fs_dir.mkdir(parents=True, exist_ok=True)

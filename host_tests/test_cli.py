@@ -89,3 +89,33 @@ def test_make_targets_run_the_cellex_command(target, command):
     )
     assert proc.returncode == 0, proc.stderr
     assert ".venv/bin/" + command in proc.stdout
+
+
+INSTALLED_WORK = {"monitor", "mpy", "deploy", "virtual-board", "demo", "bench"}
+
+
+def test_outside_a_checkout_only_the_commands_that_need_one_are_refused_each_saying_what_it_uses(
+    monkeypatch, capsys
+):
+    monkeypatch.setattr(cli, "in_checkout", lambda: False)
+    assert {name for name, c in cli.COMMANDS.items() if not c.needs_checkout} == INSTALLED_WORK
+    for name in INSTALLED_WORK:
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([name, "--help"])
+        assert exit_.value.code == 0, name
+    for name, command in cli.COMMANDS.items():
+        if name in INSTALLED_WORK:
+            continue
+        assert cli.main([name]) == 2
+        err = capsys.readouterr().err
+        assert "cellex %s runs from a checkout of the cellex repository: it uses %s," % (
+            name, command.needs_checkout) in err
+
+
+def test_help_names_the_checkout_only_commands_and_the_extra_for_the_unix_port(capsys):
+    assert cli.main(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    checkout_only = ", ".join(n for n in cli.COMMANDS if n not in INSTALLED_WORK)
+    assert ".venv/bin/cellex there): %s." % checkout_only in out
+    assert "virtual-board, demo and bench need the MicroPython unix port" in out
+    assert "pipx install '.[virtual]'" in out
