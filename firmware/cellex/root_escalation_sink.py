@@ -98,7 +98,8 @@ class RootEscalationSink:
         self.pool = SnapshotPool(slots)
         wdt = self._config.make_watchdog()
         if wdt is not None:
-            # The scheduler feeds it and keeps the running actor in the record.
+            # The scheduler feeds it and keeps the running actor in the record
+            # (its run() becomes the watched one: an unwatched run() pays nothing).
             record = self.reset_record
             slot, key = (None, None) if record is None else record.running_slot()
             self._system.scheduler.watch(wdt.feed, slot, key)

@@ -217,6 +217,10 @@ class ActorSystem:
             return
         cfg = self.config
         self.root.start(cfg.snapshot_slots)
+        # Bound again: a watchdog (root.start) gives the scheduler a watched run().
+        scheduler = self.scheduler
+        self.run = scheduler.run
+        self.run_until_idle = scheduler.run_until_idle
         if cfg.telemetry_builder is not None:
             metrics = cfg.observation.metrics if cfg.observation is not None else None
             self.root.apply_builder(TelemetryContext(metrics, cfg.extensions), cfg.telemetry_builder)
