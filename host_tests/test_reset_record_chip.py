@@ -82,9 +82,9 @@ def test_machine_reset_keeps_the_record_in_the_watchdog_scratch_registers(capsys
 
 # The cost of keeping the running actor and feeding the watchdog, per dispatch: two actors take
 # turns, best of 5 bursts of 64 messages, without and with ActorSystemConfig.with_watchdog(
-# wdt=machine.WDT) and a record in SCRATCH0-3. Watched, each message goes through its actor's
-# receiver (feed, store the running word, then receive()) and each run() feeds and stores "no
-# actor"; unwatched, run() has no watchdog code at all (the "off" figure is plain dispatch).
+# wdt=machine.WDT) and a record in SCRATCH0-3. Watched, the scheduler's run() is its watched copy
+# (a feed and a store of the running word before each message, a feed and a store of "no actor"
+# per run()); unwatched, run() has no watchdog code at all (the "off" figure is plain dispatch).
 # The firmware's frozen cellex (make chip-firmware) is what runs.
 _DISPATCH = """\
 import machine, time
@@ -136,6 +136,6 @@ def test_keeping_the_running_actor_and_feeding_the_watchdog_cost_a_few_us_per_di
             print("\nemulated Pico:", out.strip())
         words = out.split()
         cost = float(words[words.index("cost") + 1].rstrip(";"))
-        # 12 us: the watched run() copy (a per-actor receive() wrapper measured 22 us; set_running()
+        # 9-12 us: the watched run() copy (a per-actor receive() wrapper measured 22 us; set_running()
         # before: 64 us and a 32-byte big int per call)
         assert cost < 18, out
