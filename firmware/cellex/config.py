@@ -79,10 +79,10 @@ class ActorSystemConfig:
 
         At system.start() a watchdog is made (machine.WDT(timeout=timeout_ms),
         unless `wdt`, an object with feed(), is given) and fed at each
-        run() and before each actor's turn, so an actor whose receive() never
+        run() and before each message, so an actor whose receive() never
         returns lets it reset the board. With a reset record
         (with_reset_record), the actor in receive() is kept in it before each
-        turn, and the next boot's frame names it (cellex.boot_frame). Start
+        message, and the next boot's frame names it (cellex.boot_frame). Start
         run_forever() (or your loop calling run()) within timeout_ms of
         start(), and keep idle hooks shorter than it.
         """

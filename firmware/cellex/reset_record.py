@@ -183,7 +183,7 @@ class ResetRecord:
     def set_running(self, actor_id):
         """The actor now in receive() (0: none). One store; allocates nothing.
 
-        The scheduler does the same inline before each turn when a watchdog
+        The scheduler does the same inline before each message when a watchdog
         is configured (ActorSystemConfig.with_watchdog), through running_slot().
         """
         i = actor_id & 0xFFF

@@ -64,7 +64,6 @@ class RootEscalationSink:
 
     def __init__(self, system, config):
         self._system = system
-        self._config = config
         self._counters = system.counters
         self._ticks_ms = config.ticks_ms
         self.event_handler = config.event_handler
@@ -94,15 +93,8 @@ class RootEscalationSink:
         self.pool = None
 
     def start(self, slots):
-        """Create the snapshot pool and start the configured watchdog (called by ActorSystem.start)."""
+        """Create the snapshot pool (called by ActorSystem.start)."""
         self.pool = SnapshotPool(slots)
-        wdt = self._config.make_watchdog()
-        if wdt is not None:
-            # The scheduler feeds it and keeps the running actor in the record
-            # (its run() becomes the watched one: an unwatched run() pays nothing).
-            record = self.reset_record
-            slot, key = (None, None) if record is None else record.running_slot()
-            self._system.scheduler.watch(wdt.feed, slot, key)
 
     def apply_builder(self, ctx, builder):
         """Install the back-end builder(ctx) returns; on error keep the current one.

@@ -212,13 +212,20 @@ class ActorSystem:
         return Topic(name, max_subscribers)
 
     def start(self):
-        """Finish set-up: snapshot pool, telemetry builder; then collect garbage once."""
+        """Finish set-up: snapshot pool, watchdog, telemetry builder; then collect garbage once."""
         if self.started:
             return
         cfg = self.config
         self.root.start(cfg.snapshot_slots)
-        # Bound again: a watchdog (root.start) gives the scheduler a watched run().
         scheduler = self.scheduler
+        wdt = cfg.make_watchdog()
+        if wdt is not None:
+            # The scheduler feeds it and keeps the running actor in the reset
+            # record; its run() becomes the watched one (an unwatched run() pays nothing).
+            record = cfg.reset_record
+            slot, key = (None, None) if record is None else record.running_slot()
+            scheduler.watch(wdt.feed, slot, key)
+        # Bound again: a watched scheduler has another run().
         self.run = scheduler.run
         self.run_until_idle = scheduler.run_until_idle
         if cfg.telemetry_builder is not None:
