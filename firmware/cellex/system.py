@@ -223,7 +223,7 @@ class ActorSystem:
             # The scheduler feeds it and keeps the running actor in the reset
             # record; its run() becomes the watched one (an unwatched run() pays nothing).
             record = cfg.reset_record
-            slot, key = (None, None) if record is None else record.running_slot()
+            slot, key = (None, 0) if record is None else record.running_slot()
             scheduler.watch(wdt.feed, slot, key)
         # Bound again: a watched scheduler has another run().
         self.run = scheduler.run
