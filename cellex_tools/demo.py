@@ -23,10 +23,9 @@ import serial
 from cellex_tools import resources
 from cellex_tools.deploy import DeployError, deploy
 from cellex_tools.emulated_board import DEFAULT_FIRMWARE, EmulatedBoard, EmulatedBoardError
-from cellex_tools.monitor import Printer, open_port, watch
-from cellex_tools.monitor_tally import Tally
+from cellex_tools.monitor import PortReader, Printer, Session, open_port, pump
 from cellex_tools.virtual_board import VirtualBoard, VirtualBoardError
-from cellex_tools.wire_decoder import Boot, Failure, StreamDecoder
+from cellex_tools.wire_decoder import Boot, Failure
 
 # apps/demo.py: the checkout's, or the copy an installed wheel carries (resources.py)
 APP = resources.resource("apps", "demo.py")
@@ -72,17 +71,17 @@ class _RecordingPrinter(Printer):
     def __init__(self, out):
         super().__init__(out)
         self.records = []
-        self.tally = Tally()
 
     def record(self, rec):
         self.records.append(rec)
-        self.tally.add(rec)
         super().record(rec)
 
 
-def _watch_until(stop, ser, printer, decoder):
+def _watch_until(stop, ser, session):
+    # One session for the whole demo: its decoder and per-actor tally see every frame.
+    chunks = PortReader(ser, ser.name, 0)
     while not stop.is_set():
-        if watch(ser, printer, decoder, duration=0.1) != "duration":
+        if pump(chunks, session, duration=0.1) != "duration":
             return
 
 
@@ -162,11 +161,11 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
             "cellex frozen in the firmware" if result.frozen else "%d bytes of .mpy" % result.mpy_bytes,
         ))
 
-        decoder = StreamDecoder()
         printer = _RecordingPrinter(out)
+        session = Session(printer)
         stop = threading.Event()
         telemetry = open_port(board.telemetry_path)
-        watcher = threading.Thread(target=_watch_until, args=(stop, telemetry, printer, decoder), daemon=True)
+        watcher = threading.Thread(target=_watch_until, args=(stop, telemetry, session), daemon=True)
         watcher.start()
         console = serial.serial_for_url(board.console_path, timeout=0.1)
         try:
@@ -179,8 +178,8 @@ def run_demo(out=sys.stdout, timeout=60.0, which="virtual"):
             watcher.join(timeout=5)
             console.close()
             telemetry.close()
-        stats = decoder.stats()
-        printer.summary(stats, printer.tally)
+        stats = session.decoder.stats()
+        session.print_summary()
     return DemoResult(counts, stats, printer.records, lines)
 
 
