@@ -311,11 +311,6 @@ def machine():
     }
 
 
-def micropython_binary():
-    """The unix port (resources.py); resources.MissingTool, naming the install command, if absent."""
-    return resources.micropython()
-
-
 GROUPS = (
     "dispatch", "dispatch_heap", "gross", "failure", "telemetry", "uart", "trap", "memory", "timers", "irq",
     "protocols",
@@ -334,7 +329,7 @@ def run_group(interp, quick, group, firmware=None):
     env = dict(os.environ)
     package = str(firmware or resources.runtime_dir())
     if interp == "micropython":
-        cmd = [micropython_binary()]
+        cmd = [resources.micropython()]
         env["MICROPYPATH"] = package + ":.frozen"
     else:
         cmd = [sys.executable]
@@ -395,7 +390,7 @@ def main(argv=None):
         ap.error("unknown interpreter(s) %s; choose from %s" % (", ".join(bad), ", ".join(INTERPRETERS)))
     if "micropython" in chosen:
         try:
-            micropython_binary()
+            resources.micropython()
         except resources.MissingTool as e:
             print("bench: %s" % e, file=sys.stderr)
             return 2

@@ -11,9 +11,9 @@ repository, so this runs from a checkout with the development tools (make venv).
 import argparse
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from cellex_tools.resources import CHECKOUT
+
 SUITE = "host_tests/portable"
 
 
@@ -29,4 +29,4 @@ def main(argv=None):
     )
     args, pytest_args = parser.parse_known_args(argv)
     cmd = [sys.executable, "-m", "pytest", SUITE, "--board", args.port, "--interp", "board", *pytest_args]
-    return subprocess.run(cmd, cwd=ROOT).returncode
+    return subprocess.run(cmd, cwd=CHECKOUT).returncode
