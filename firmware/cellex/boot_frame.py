@@ -8,7 +8,7 @@
 # so it may allocate; it never raises into the caller.
 from cellex.compat import ticks_ms
 from cellex.reset_record import error_name
-from cellex.wire import KIND_BOOT, TYPE_EXTENDED, U30
+from cellex.wire import BUF_SIZE, encode_boot
 
 # Portable reset causes (machine.reset_cause() values differ per port).
 CAUSE_UNKNOWN = 0
@@ -19,11 +19,6 @@ CAUSE_DEEP_SLEEP = 4
 CAUSE_SOFT_RESET = 5
 CAUSE_BROWN_OUT = 6
 CAUSE_NAMES = ("unknown", "power-on", "hard reset", "watchdog", "deep sleep", "soft reset", "brown-out")
-
-_FLAG_VALID = 1
-_FLAG_FAILURE = 2
-_FLAG_RUNNING = 4
-_STR_MAX = 63
 
 
 def reset_cause():
@@ -47,59 +42,6 @@ def reset_cause():
     return CAUSE_UNKNOWN
 
 
-def _varint(out, v):
-    v &= U30
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-
-
-def _str8(out, s):
-    data = s.encode()
-    flag = 0
-    if len(data) > _STR_MAX:
-        n = _STR_MAX
-        while n > 0 and (data[n] & 0xC0) == 0x80:  # never split a UTF-8 sequence
-            n -= 1
-        data = data[:n]
-        flag = 0x80
-    out.append(flag | len(data))
-    out.extend(data)
-
-
-def _crc16(data):
-    # CRC-16/IBM-3740: poly 0x1021, init 0xFFFF (docs/wire-format.md §1)
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
-    return crc
-
-
-def _cobs(data):
-    out = bytearray([0])
-    code_at = 0
-    code = 1
-    for b in data:
-        if b == 0:
-            out[code_at] = code
-            code_at = len(out)
-            out.append(0)
-            code = 1
-        else:
-            out.append(b)
-            code += 1
-            if code == 0xFF:
-                out[code_at] = code
-                code_at = len(out)
-                out.append(0)
-                code = 1
-    out[code_at] = code
-    return out
-
-
 def encode_boot_frame(timestamp_ms, cause, valid, boot_count, running=None, failure=None, seq=0, start=True):
     """The boot frame on the wire (COBS, 0x00 delimiter included), as bytes.
 
@@ -108,36 +50,9 @@ def encode_boot_frame(timestamp_ms, cause, valid, boot_count, running=None, fail
     seq, start: the stream's sequence number and stream-start bit; a boot frame
     sent first by the UART back-end (send_boot_frame) has seq 0 and start set.
     """
-    body = bytearray()
-    body.append((1 << 5) | (0x10 if start else 0) | (TYPE_EXTENDED << 2))
-    body.append(seq & 0xFF)
-    body.append((seq >> 8) & 0xFF)
-    ts = timestamp_ms & U30
-    body.extend(bytes((ts & 0xFF, (ts >> 8) & 0xFF, (ts >> 16) & 0xFF, ts >> 24)))
-    body.append(KIND_BOOT)
-    body.append(cause)
-    flags = (
-        (_FLAG_VALID if valid else 0) | (_FLAG_FAILURE if failure else 0) | (_FLAG_RUNNING if running else 0)
-    )
-    body.append(flags)
-    _varint(body, boot_count)
-    if running:
-        _varint(body, running[0])
-        _str8(body, running[1])
-    if failure:
-        actor_id, path, error_name, stage, sequence, uptime_ms = failure
-        _varint(body, actor_id)
-        _str8(body, path)
-        _str8(body, error_name)
-        body.append(stage & 0x0F)
-        _varint(body, sequence)
-        _varint(body, uptime_ms)
-    c = _crc16(body)
-    body.append(c & 0xFF)
-    body.append(c >> 8)
-    out = _cobs(body)
-    out.append(0)
-    return bytes(out)
+    buf = bytearray(BUF_SIZE)
+    n = encode_boot(buf, seq, timestamp_ms, start, cause, valid, boot_count, running, failure)
+    return bytes(buf[:n])
 
 
 def _path_of(system, actor_id):

@@ -25,7 +25,7 @@ TYPE_FAILURE = const(1)
 TYPE_DROP_REPORT = const(2)
 TYPE_HEARTBEAT = const(3)
 # Kinds of extended frames (the byte after the header).
-KIND_BOOT = const(1)  # cellex.boot_frame
+KIND_BOOT = const(1)  # encode_boot(), sent by cellex.boot_frame
 KIND_SUPERVISION = const(2)  # a failure a supervisor decided (encode_supervision)
 MAX_PATH_DEPTH = const(8)
 MAX_SEGMENT = const(24)
@@ -820,6 +820,41 @@ def encode_supervision(buf, seq, timestamp_ms, start, sequence, actor_id, path, 
     while i < depth:
         q = _put_str(buf, q, path[i], MAX_SEGMENT)
         i += 1
+    return _seal(buf, q)
+
+
+# Boot frame fields (docs/boot-frame.md): flag bits, and the str8 limit of its fields.
+_BOOT_VALID = const(1)
+_BOOT_FAILURE = const(2)
+_BOOT_RUNNING = const(4)
+_BOOT_STR = const(63)
+
+
+def encode_boot(buf, seq, timestamp_ms, start, cause, valid, boot_count, running, failure):
+    """A boot frame (type 0 extended, kind 1; docs/boot-frame.md) into `buf`; returns its length.
+
+    running: (actor_id, path_text) or None; failure: (actor_id, path_text,
+    error_name, stage, sequence, uptime_ms) or None (cellex.boot_frame makes
+    both from the reset record). Sent once at boot: not a hot path.
+    """
+    q = _header(buf, TYPE_EXTENDED, seq, timestamp_ms, start)
+    buf[q] = KIND_BOOT
+    buf[q + 1] = cause
+    buf[q + 2] = (
+        (_BOOT_VALID if valid else 0) | (_BOOT_FAILURE if failure else 0) | (_BOOT_RUNNING if running else 0)
+    )
+    q = _put_varint(buf, q + 3, boot_count & U30)
+    if running:
+        q = _put_varint(buf, q, running[0] & U30)
+        q = _put_str(buf, q, running[1], _BOOT_STR)
+    if failure:
+        actor_id, path, error_name, stage, sequence, uptime_ms = failure
+        q = _put_varint(buf, q, actor_id & U30)
+        q = _put_str(buf, q, path, _BOOT_STR)
+        q = _put_str(buf, q, error_name, _BOOT_STR)
+        buf[q] = stage & 0x0F
+        q = _put_varint(buf, q + 1, sequence & U30)
+        q = _put_varint(buf, q, uptime_ms & U30)
     return _seal(buf, q)
 
 
