@@ -64,11 +64,18 @@ def _path_of(system, actor_id):
 
 
 def boot_frame(record, system=None, cause=None, timestamp_ms=None, seq=0, start=True):
-    """The boot frame for what `record` (a ResetRecord after boot()) found.
+    """The boot frame for what `record` (a ResetRecord after boot()) found, as bytes.
 
     Paths are looked up by actor id in `system` (spawned the same way on
     every boot, ids are the same): call after spawning, before the first frame.
     """
+    buf = bytearray(BUF_SIZE)
+    n = _encode(buf, record, system, cause, timestamp_ms, seq, start)
+    return bytes(buf[:n])
+
+
+def _encode(buf, record, system, cause, timestamp_ms, seq, start):
+    # boot_frame() into `buf`; returns its length.
     if cause is None:
         cause = reset_cause()
     if timestamp_ms is None:
@@ -83,9 +90,8 @@ def boot_frame(record, system=None, cause=None, timestamp_ms=None, seq=0, start=
             record.actor_id, _path_of(system, record.actor_id), name, record.stage, record.sequence,
             record.uptime_ms,
         )  # fmt: skip
-    return encode_boot_frame(
-        timestamp_ms, cause, record.valid, record.boot_count, running, failure, seq, start
-    )
+    valid = record.valid
+    return encode_boot(buf, seq, timestamp_ms, start, cause, valid, record.boot_count, running, failure)
 
 
 def send_boot_frame(telemetry, record, system=None, cause=None):
@@ -100,8 +106,8 @@ def send_boot_frame(telemetry, record, system=None, cause=None):
     report).
     """
     try:
-        return bool(
-            telemetry.send_encoded(lambda seq, start: boot_frame(record, system, cause, seq=seq, start=start))
-        )
+        return bool(telemetry.send_encoded(
+            lambda buf, seq, start: _encode(buf, record, system, cause, None, seq, start)
+        ))
     except Exception:  # noqa: BLE001
         return False

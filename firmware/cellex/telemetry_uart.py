@@ -216,20 +216,16 @@ class UartFailureTelemetry:
             self._dropped()
 
     def send_encoded(self, encode):
-        """Write one frame made by encode(seq, start) -> bytes as this stream's next frame.
+        """Write one frame that encode(buf, seq, start) -> length puts in this back-end's
+        frame buffer (BUF_SIZE bytes) as this stream's next frame.
 
         For frames made outside this module at start-up, such as the boot
         frame (cellex.boot_frame.send_boot_frame): it takes the stream's
         sequence number and stream-start bit, so it opens the stream when it
-        comes first. Allocates (start-up only). True when it went out whole;
-        a frame that did not is not counted as a dropped failure.
+        comes first. True when it went out whole; a frame that did not is
+        not counted as a dropped failure.
         """
-        frame = encode(self._seq, self._start)
-        n = len(frame)
-        if n > BUF_SIZE:
-            raise ValueError("frame of %d bytes does not fit the buffer" % n)
-        self._buf[:n] = frame
-        return self._send(n)
+        return self._send(encode(self._buf, self._seq, self._start))
 
     @micropython.native
     def heartbeat(self, snapshots_dropped=0):
