@@ -186,8 +186,7 @@ class ResetRecord:
         The scheduler does the same inline before each message when a watchdog
         is configured (ActorSystemConfig.with_watchdog), through running_slot().
         """
-        i = actor_id & 0xFFF
-        self._slot[self._key] = i | ((i ^ 0xFFF) << 12)
+        self._slot[self._key] = running_word(actor_id)
 
     def running_slot(self):
         """(slot, key): `slot[key] = running_word(id)` keeps the running actor (w1), at
