@@ -356,9 +356,7 @@ class VirtualBoard:
             sel.register(ready_r, selectors.EVENT_READ, "ready")
         try:
             while not self._stopping:
-                events = sel.select(self._wdt_wait(0.5))
-                self._check_wdt()
-                for key, _ in events:
+                for key, _ in sel.select(self._wdt_wait(0.5)):
                     what = key.data
                     if what == "telemetry":
                         self._pump_telemetry()
@@ -423,6 +421,8 @@ class VirtualBoard:
                         if r != -1 or f != -1:
                             raw_mode = r > f
                         self._to_console(data)
+                # After the events: a feed that came with them counts before the deadline is checked.
+                self._check_wdt()
                 if to_child and ready:
                     try:
                         n = os.write(self._child_m, to_child)
